@@ -1,0 +1,159 @@
+//! The thread that owns evcxr's `CommandContext` and serves requests one at a time.
+//!
+//! evcxr's context is not `Send`, so it lives on this thread from birth. The engine talks to
+//! it over channels, which also lets the engine stream a cell's stdout while it runs.
+
+use super::options::{preload_code, EngineOptions};
+use super::report::{compilation_error, CellError};
+use crossbeam_channel::{Receiver, Sender};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+use std::sync::{Arc, Mutex};
+
+/// Serialises the moment a context reads `EVCXR_TMPDIR` from the process environment.
+static TMPDIR_ENV: Mutex<()> = Mutex::new(());
+
+/// A completion list with its replaced range, in byte offsets of the code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Completions {
+    /// Candidate texts.
+    pub matches: Vec<String>,
+    /// Byte offset where the replaced text starts.
+    pub start: usize,
+    /// Byte offset where it ends.
+    pub end: usize,
+}
+
+/// Requests the engine sends.
+pub(crate) enum Request {
+    Execute { code: String, reply: Sender<Result<BTreeMap<String, String>, CellError>> },
+    Complete { code: String, pos: usize, reply: Sender<Result<Completions, String>> },
+    Inspect { code: String, pos: usize, reply: Sender<Result<Option<(String, String)>, String>> },
+}
+
+/// What the worker reports while starting.
+pub(crate) enum Startup {
+    /// The context exists: its output channels and the evaluation process.
+    Ready { stdout: Receiver<String>, stderr: Receiver<String>, child: Arc<Mutex<Child>> },
+    /// The context could not be created.
+    Failed(String),
+    /// The prelude ran (or failed with this message).
+    Preloaded(Result<(), CellError>),
+}
+
+/// Starts the worker thread in `work_dir`.
+pub(crate) fn spawn(
+    options: EngineOptions,
+    work_dir: PathBuf,
+    startup: Sender<Startup>,
+    requests: Receiver<Request>,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    std::thread::Builder::new()
+        .name("d2l-engine".into())
+        .spawn(move || run(options, &work_dir, startup, requests))
+}
+
+fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, requests: Receiver<Request>) {
+    let mut context = match create_context(&options, work_dir) {
+        Ok((context, outputs, child)) => {
+            let _ = startup.send(Startup::Ready { stdout: outputs.stdout, stderr: outputs.stderr, child });
+            context
+        }
+        Err(message) => {
+            let _ = startup.send(Startup::Failed(message));
+            return;
+        }
+    };
+    if let Some(d2l) = &options.d2l_crate {
+        let code = preload_code(d2l, options.libtorch.as_deref());
+        let result = execute(&mut context, &code).map(|_| ());
+        let _ = startup.send(Startup::Preloaded(result));
+    } else {
+        let _ = startup.send(Startup::Preloaded(Ok(())));
+    }
+    for request in requests {
+        match request {
+            Request::Execute { code, reply } => {
+                let _ = reply.send(execute(&mut context, &code));
+            }
+            Request::Complete { code, pos, reply } => {
+                let result = context
+                    .completions(&code, pos)
+                    .map(|c| Completions {
+                        matches: c.completions.into_iter().map(|c| c.code).collect(),
+                        start: c.start_offset,
+                        end: c.end_offset,
+                    })
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+            }
+            Request::Inspect { code, pos, reply } => {
+                let result = context
+                    .hover_at(&code, pos)
+                    .map(|(plain, html)| (!plain.trim().is_empty()).then_some((plain, html)))
+                    .map_err(|e| e.to_string());
+                let _ = reply.send(result);
+            }
+        }
+    }
+}
+
+type Created = (evcxr::CommandContext, evcxr::EvalContextOutputs, Arc<Mutex<Child>>);
+
+fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, String> {
+    seed_lockfile(options, work_dir);
+    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+    let mut command = Command::new(exe);
+    command.env("D2L_KERNEL", "1");
+    if let Some(libtorch) = &options.libtorch {
+        let lib = libtorch.join("lib");
+        let mut path = std::ffi::OsString::from(lib.as_os_str());
+        if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+            path.push(":");
+            path.push(old);
+        }
+        command.env("LD_LIBRARY_PATH", path).env("LIBTORCH", libtorch);
+    }
+    command.envs(options.env.iter().map(|(k, v)| (k, v)));
+    let (eval_context, outputs) = {
+        let _guard = TMPDIR_ENV.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY (edition-2021 safe fn): the lock above keeps engines from racing on this
+        // variable; evcxr reads it once, inside `with_subprocess_command`.
+        std::env::set_var("EVCXR_TMPDIR", work_dir);
+        evcxr::EvalContext::with_subprocess_command(command)
+            .map_err(|e| format!("starting the evcxr evaluation context in {}: {e}", work_dir.display()))?
+    };
+    let child = eval_context.process_handle();
+    Ok((evcxr::CommandContext::with_eval_context(eval_context), outputs, child))
+}
+
+/// A fresh work directory gets the workspace's `Cargo.lock`, so that cells build `d2l` with
+/// the dependency versions the workspace tested (and already downloaded).
+fn seed_lockfile(options: &EngineOptions, work_dir: &Path) {
+    let target = work_dir.join("Cargo.lock");
+    let Some(d2l) = &options.d2l_crate else { return };
+    let source = d2l.join("..").join("Cargo.lock");
+    if !target.exists() && source.exists() {
+        let _ = std::fs::copy(source, target);
+    }
+}
+
+fn execute(context: &mut evcxr::CommandContext, code: &str) -> Result<BTreeMap<String, String>, CellError> {
+    match context.execute(code) {
+        Ok(outputs) => Ok(outputs.content_by_mime_type.into_iter().collect()),
+        Err(evcxr::Error::CompilationErrors(errors)) => Err(compilation_error(code, &errors)),
+        Err(evcxr::Error::SubprocessTerminated(message)) => Err(CellError::new(
+            "Crash",
+            format!(
+                "{}\nThe evaluation process died and was restarted: variables are gone, `use` items and `:dep`s remain.",
+                message.trim_end()
+            ),
+        )),
+        Err(evcxr::Error::TypeRedefinedVariablesLost(names)) => Err(CellError::new(
+            "VariablesLost",
+            format!("types were redefined, so these variables were dropped: {}", names.join(", ")),
+        )),
+        Err(other) => Err(CellError::new("EvcxrError", other.to_string())),
+    }
+}
