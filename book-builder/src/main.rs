@@ -1,1 +1,80 @@
-fn main() {}
+//! `d2l-book`: the command line. Argument parsing only; the work is in [`d2l_book::driver`].
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use d2l_book::driver::{self, BuildOptions, Target};
+
+#[derive(Parser)]
+#[command(name = "d2l-book", version, about = "Builds the d2l-rs book: HTML, notebooks and the d2l crate")]
+struct Cli {
+    /// The book folder, holding book.toml.
+    #[arg(long, global = true, default_value = ".")]
+    root: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Builds one output, or all of them.
+    Build {
+        #[arg(value_enum, default_value = "all")]
+        target: TargetArg,
+        /// Treat warnings (undefined labels, citations, ...) as errors.
+        #[arg(long)]
+        warning_is_error: bool,
+        /// For `lib`: fail with a diff summary when the crate is out of date, write nothing.
+        #[arg(long)]
+        check: bool,
+        /// For `lib`: the folder to write or check instead of [build] lib_dir.
+        #[arg(long)]
+        lib_dir: Option<PathBuf>,
+    },
+    /// Serves the site on 127.0.0.1 and rebuilds it when a source changes.
+    Serve {
+        /// Port to listen on.
+        #[arg(long, default_value_t = 8000)]
+        port: u16,
+    },
+    /// Removes the output folder.
+    Clean,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum TargetArg {
+    Html,
+    Notebooks,
+    Lib,
+    Eval,
+    Pdf,
+    All,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Build { target, warning_is_error, check, lib_dir } => {
+            let target = match target {
+                TargetArg::Html => Target::Html,
+                TargetArg::Notebooks => Target::Notebooks,
+                TargetArg::Lib => Target::Lib,
+                TargetArg::Eval => Target::Eval,
+                TargetArg::Pdf => Target::Pdf,
+                TargetArg::All => Target::All,
+            };
+            let opts = BuildOptions { root: cli.root, warning_is_error, check, lib_dir };
+            driver::build(target, &opts).map(|lines| lines.into_iter().for_each(|l| println!("{l}")))
+        }
+        Command::Serve { port } => d2l_book::serve::serve(&cli.root, port),
+        Command::Clean => driver::clean(&cli.root).map(|p| println!("removed {}", p.display())),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

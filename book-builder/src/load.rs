@@ -1,0 +1,186 @@
+//! Finding, parsing and ordering the pages of a book.
+//!
+//! [`load_book`] reads `book.toml`, parses every notebook matched by its globs,
+//! puts the pages in toc order (depth first from `index.md`), reads `refs.bib`,
+//! attaches stored outputs, and runs the numbering and resolution passes.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::bib::Bibliography;
+use crate::config::Config;
+use crate::diag::Diagnostics;
+use crate::model::{Book, BlockKind, Page};
+use crate::outputs;
+use crate::parse::parse_page;
+use crate::passes;
+
+/// Loads the book rooted at `root` and runs the standard passes.
+pub fn load_book(root: &Path) -> Result<(Book, Diagnostics)> {
+    let config = Config::load(root)?;
+    load_with_config(config)
+}
+
+/// Like [`load_book`] with an already read configuration.
+pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
+    let mut diags = Diagnostics::default();
+    let files = discover(&config)?;
+    let mut pages = Vec::with_capacity(files.len());
+    for rel in &files {
+        let text = std::fs::read_to_string(config.root.join(rel)).with_context(|| format!("cannot read {}", rel.display()))?;
+        pages.push(parse_page(rel, &text, &mut diags));
+    }
+    let pages = order_pages(pages, &mut diags);
+    let bibliography = match &config.build.bibliography {
+        Some(file) => {
+            let path = config.root.join(file);
+            match std::fs::read_to_string(&path) {
+                Ok(text) => Bibliography::parse(&text).unwrap_or_else(|e| {
+                    diags.error(file, 1, format!("cannot parse the bibliography: {e}"));
+                    Bibliography::default()
+                }),
+                Err(e) => {
+                    diags.error(file, 1, format!("cannot read the bibliography ({e}): fix [build] bibliography in book.toml"));
+                    Bibliography::default()
+                }
+            }
+        }
+        None => Bibliography::default(),
+    };
+    let mut book = Book { config, pages, bibliography, labels: HashMap::new() };
+    outputs::attach_stored_outputs(&mut book, &mut diags);
+    for pass in passes::standard() {
+        pass.run(&mut book, &mut diags);
+    }
+    Ok((book, diags))
+}
+
+/// Notebook files matched by the globs, minus exclusions and the output dir, sorted.
+pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
+    let excl: Vec<glob::Pattern> = config
+        .build
+        .exclusions
+        .iter()
+        .map(|e| glob::Pattern::new(e).with_context(|| format!("bad exclusion glob {e:?} in book.toml")))
+        .collect::<Result<_>>()?;
+    let out = PathBuf::from(&config.build.output_dir);
+    let mut files = Vec::new();
+    for pattern in &config.build.notebooks {
+        let full = config.root.join(pattern);
+        let entries = glob::glob(&full.to_string_lossy()).with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
+        for entry in entries.flatten() {
+            let Ok(rel) = entry.strip_prefix(&config.root) else { continue };
+            let rel = rel.to_path_buf();
+            if rel.starts_with(&out) || excl.iter().any(|p| p.matches_path(&rel)) || !entry.is_file() {
+                continue;
+            }
+            if !files.contains(&rel) {
+                files.push(rel);
+            }
+        }
+    }
+    files.sort();
+    Ok(files)
+}
+
+/// `dir/../x` → `x`; entries are relative to the listing page's folder.
+fn join_stem(page_stem: &str, entry: &str) -> String {
+    let base = Path::new(page_stem).parent().unwrap_or(Path::new(""));
+    let mut parts: Vec<String> = Vec::new();
+    for c in base.join(entry).components() {
+        match c {
+            Component::ParentDir => {
+                parts.pop();
+            }
+            Component::Normal(s) => parts.push(s.to_string_lossy().into_owned()),
+            _ => {}
+        }
+    }
+    parts.join("/")
+}
+
+/// Orders pages depth first along the toc blocks, starting at `index`.
+fn order_pages(mut pages: Vec<Page>, diags: &mut Diagnostics) -> Vec<Page> {
+    let by_stem: HashMap<String, usize> = pages.iter().enumerate().map(|(i, p)| (p.stem.clone(), i)).collect();
+    let mut order: Vec<usize> = Vec::new();
+    let mut placed = vec![false; pages.len()];
+    // (page, parent, depth)
+    let mut stack: Vec<(usize, Option<usize>, usize)> = by_stem.get("index").map(|&i| (i, None, 0)).into_iter().collect();
+    let mut parent_of: Vec<Option<usize>> = vec![None; pages.len()];
+    let mut depth_of = vec![0usize; pages.len()];
+    while let Some((idx, parent, depth)) = stack.pop() {
+        if placed[idx] {
+            continue;
+        }
+        placed[idx] = true;
+        order.push(idx);
+        parent_of[idx] = parent;
+        depth_of[idx] = depth;
+        let stem = pages[idx].stem.clone();
+        let path = pages[idx].path.clone();
+        let mut kids = Vec::new();
+        for block in &mut pages[idx].blocks {
+            let BlockKind::Toc(toc) = &mut block.kind else { continue };
+            for (entry, line) in &toc.entries {
+                let target = join_stem(&stem, entry);
+                match by_stem.get(&target) {
+                    Some(&k) if placed[k] || kids.contains(&k) => diags.warn(&path, *line, format!("toc entry `{entry}` is already listed elsewhere: list each page once")),
+                    Some(&k) => {
+                        toc.pages.push(k);
+                        kids.push(k);
+                    }
+                    None => diags.error(&path, *line, format!("toc entry `{entry}` names no notebook ({target}.md is missing or not matched by [build] notebooks)")),
+                }
+            }
+        }
+        for &k in kids.iter().rev() {
+            stack.push((k, Some(idx), depth + 1));
+        }
+    }
+    let in_toc = order.len();
+    for (i, p) in pages.iter().enumerate() {
+        if !placed[i] {
+            if p.stem != "index" && !order.is_empty() {
+                diags.warn(&p.path, 1, "this notebook is in no toc: list it in a ```toc block or add it to [build] exclusions");
+            }
+            order.push(i);
+        }
+    }
+    // Renumber indices into the new order.
+    let mut new_index = vec![0usize; pages.len()];
+    for (new, &old) in order.iter().enumerate() {
+        new_index[old] = new;
+    }
+    let mut slots: Vec<Option<Page>> = pages.into_iter().map(Some).collect();
+    let mut out: Vec<Page> = Vec::with_capacity(slots.len());
+    for (new, &old) in order.iter().enumerate() {
+        let mut p = slots[old].take().expect("each page is placed once");
+        p.parent = parent_of[old].map(|q| new_index[q]);
+        p.depth = depth_of[old];
+        p.in_toc = new < in_toc;
+        for block in &mut p.blocks {
+            if let BlockKind::Toc(toc) = &mut block.kind {
+                for k in &mut toc.pages {
+                    *k = new_index[*k];
+                }
+                p.children.extend(toc.pages.iter().copied());
+            }
+        }
+        out.push(p);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::join_stem;
+
+    #[test]
+    fn toc_entries_are_relative_to_the_listing_page() {
+        assert_eq!(join_stem("index", "chapter_a/index"), "chapter_a/index");
+        assert_eq!(join_stem("chapter_a/index", "intro"), "chapter_a/intro");
+        assert_eq!(join_stem("chapter_a/index", "../chapter_b/x"), "chapter_b/x");
+    }
+}

@@ -1,0 +1,77 @@
+//! Attaching cell outputs that were produced elsewhere.
+//!
+//! Until the evaluator runs notebooks itself, outputs come from a sidecar next
+//! to the notebook: `name.outputs.json`, either an nbformat notebook (its code
+//! cells in order) or a JSON list with one `{"execution_count", "outputs"}`
+//! object per executable cell. The evaluator will call [`attach`] the same way.
+
+use serde::Deserialize;
+
+use crate::diag::Diagnostics;
+use crate::model::{Book, Output, Page};
+
+/// Outputs of one executable cell.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CellOutputs {
+    /// The execution count, if any.
+    #[serde(default)]
+    pub execution_count: Option<u32>,
+    /// Outputs in order.
+    #[serde(default)]
+    pub outputs: Vec<Output>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Sidecar {
+    Notebook { cells: Vec<NbCell> },
+    List(Vec<CellOutputs>),
+}
+
+#[derive(Deserialize)]
+struct NbCell {
+    cell_type: String,
+    #[serde(default)]
+    execution_count: Option<u32>,
+    #[serde(default)]
+    outputs: Vec<Output>,
+}
+
+/// Gives the page's executable cells their outputs, in order. Returns false
+/// (and leaves the page alone) when the counts differ.
+pub fn attach(page: &mut Page, cells: Vec<CellOutputs>) -> bool {
+    if page.input_cells().count() != cells.len() {
+        return false;
+    }
+    for (cell, out) in page.input_cells_mut().zip(cells) {
+        cell.outputs = out.outputs;
+        cell.execution_count = out.execution_count;
+    }
+    true
+}
+
+/// Reads every page's `*.outputs.json` sidecar, when present.
+pub fn attach_stored_outputs(book: &mut Book, diags: &mut Diagnostics) {
+    let root = book.config.root.clone();
+    for page in &mut book.pages {
+        let rel = page.path.with_extension("outputs.json");
+        let Ok(text) = std::fs::read_to_string(root.join(&rel)) else { continue };
+        let cells = match serde_json::from_str::<Sidecar>(&text) {
+            Ok(Sidecar::Notebook { cells }) => cells
+                .into_iter()
+                .filter(|c| c.cell_type == "code")
+                .map(|c| CellOutputs { execution_count: c.execution_count, outputs: c.outputs })
+                .collect(),
+            Ok(Sidecar::List(list)) => list,
+            Err(e) => {
+                diags.warn(&rel, e.line(), format!("cannot read stored outputs ({e}); delete the file or evaluate the page again"));
+                continue;
+            }
+        };
+        let n = cells.len();
+        if !attach(page, cells) {
+            let have = page.input_cells().count();
+            diags.warn(&rel, 1, format!("stored outputs are for {n} cells but the page has {have}: evaluate the page again"));
+        }
+    }
+}

@@ -1,0 +1,117 @@
+//! `build notebooks`: one nbformat 4.5 `.ipynb` per page.
+//!
+//! Consecutive non-code blocks become one markdown cell; executable cells of
+//! the default tab become code cells with their outputs, when evaluated.
+
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use serde_json::{json, Value};
+
+use crate::diag::Diagnostics;
+use crate::model::{BlockKind, Book};
+use crate::render::markdown_out::block_markdown;
+use crate::render::Renderer;
+
+/// The notebook renderer.
+pub struct Notebooks {
+    /// Folder for the `.ipynb` files, normally `<output_dir>/notebooks`.
+    pub out_dir: PathBuf,
+}
+
+impl Notebooks {
+    /// The renderer for a book's default notebook folder.
+    pub fn for_book(book: &Book) -> Notebooks {
+        Notebooks { out_dir: book.config.output_dir().join("notebooks") }
+    }
+}
+
+impl Renderer for Notebooks {
+    fn name(&self) -> &'static str {
+        "notebooks"
+    }
+
+    fn render(&self, book: &Book, _diags: &mut Diagnostics) -> Result<()> {
+        for i in 0..book.pages.len() {
+            let nb = notebook(book, i);
+            let path = self.out_dir.join(format!("{}.ipynb", book.pages[i].stem));
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            }
+            let text = serde_json::to_string_pretty(&nb)? + "\n";
+            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        Ok(())
+    }
+}
+
+/// `x.md#a` → `x.ipynb#a`, for links between notebooks.
+pub fn md_link_to_ipynb(url: &str) -> String {
+    if url.contains("://") {
+        return url.to_string();
+    }
+    let (path, frag) = url.split_once('#').map_or((url, None), |(p, f)| (p, Some(f)));
+    match (path.strip_suffix(".md"), frag) {
+        (Some(stem), Some(f)) => format!("{stem}.ipynb#{f}"),
+        (Some(stem), None) => format!("{stem}.ipynb"),
+        _ => url.to_string(),
+    }
+}
+
+/// The notebook JSON of page `page`.
+pub fn notebook(book: &Book, page: usize) -> Value {
+    let tab = book.config.default_tab();
+    let p = &book.pages[page];
+    let mut cells: Vec<Value> = Vec::new();
+    let mut markdown: Vec<String> = Vec::new();
+    let flush = |markdown: &mut Vec<String>, cells: &mut Vec<Value>| {
+        if !markdown.is_empty() {
+            let id = format!("md-{}", cells.len());
+            cells.push(json!({"cell_type": "markdown", "id": id, "metadata": {}, "source": markdown.join("\n\n")}));
+            markdown.clear();
+        }
+    };
+    let mut rust = tab == "rust";
+    for block in &p.blocks {
+        if !block.tabs.names(&book.config.book.tabs).contains(&tab) {
+            continue;
+        }
+        if let Some(md) = block_markdown(book, page, block) {
+            if !md.trim().is_empty() {
+                markdown.push(md);
+            }
+            continue;
+        }
+        let BlockKind::Code(cell) = &block.kind else { continue };
+        rust |= cell.lang == "rust";
+        flush(&mut markdown, &mut cells);
+        let mut metadata = serde_json::Map::new();
+        if cell.hide_code {
+            metadata.insert("jupyter".into(), json!({"source_hidden": true}));
+        }
+        if cell.hide_outputs {
+            metadata.insert("jupyter".into(), json!({"outputs_hidden": true}));
+        }
+        let id = format!("code-{}", cells.len());
+        cells.push(json!({
+            "cell_type": "code",
+            "id": id,
+            "metadata": metadata,
+            "execution_count": cell.execution_count,
+            "source": cell.code,
+            "outputs": cell.outputs,
+        }));
+    }
+    flush(&mut markdown, &mut cells);
+    let (kernelspec, language) = if rust {
+        (json!({"name": "d2l-rust", "display_name": "Rust (d2l)", "language": "rust"}), json!({"name": "rust", "file_extension": ".rs", "mimetype": "text/rust"}))
+    } else {
+        (json!({"name": "python3", "display_name": "Python 3", "language": "python"}), json!({"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}))
+    };
+    json!({
+        "nbformat": 4,
+        "nbformat_minor": 5,
+        "metadata": {"kernelspec": kernelspec, "language_info": language, "d2l": {"source": p.path.to_string_lossy(), "title": crate::render::numbered_title(book, page)}},
+        "cells": cells,
+    })
+}
