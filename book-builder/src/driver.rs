@@ -61,17 +61,28 @@ pub fn load(opts: &BuildOptions) -> Result<(Book, Diagnostics)> {
     Ok((book, diags))
 }
 
-/// Runs `build TARGET`; returns the lines to print on success.
+/// Progress lines: printed as each step finishes, so a later failure does not hide them.
+#[derive(Default)]
+struct Done(Vec<String>);
+
+impl Done {
+    fn push(&mut self, line: String) {
+        println!("{line}");
+        self.0.push(line);
+    }
+}
+
+/// Runs `build TARGET`, printing a line per finished step; returns those lines.
 pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
     let (book, mut diags) = load(opts)?;
-    let mut done = Vec::new();
-    let run_html = |book: &Book, diags: &mut Diagnostics, done: &mut Vec<String>| -> Result<()> {
+    let mut done = Done::default();
+    let run_html = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
         let html = Html::for_book(book);
         html.render(book, diags)?;
         done.push(format!("html: {} pages in {}", book.pages.len(), html.out_dir.display()));
         Ok(())
     };
-    let run_nb = |book: &Book, diags: &mut Diagnostics, done: &mut Vec<String>| -> Result<()> {
+    let run_nb = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
         let nb = Notebooks::for_book(book);
         nb.render(book, diags)?;
         done.push(format!("notebooks: {} .ipynb files in {}", book.pages.len(), nb.out_dir.display()));
@@ -104,7 +115,7 @@ pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
         }
     }
     report(&diags, opts.warning_is_error)?;
-    Ok(done)
+    Ok(done.0)
 }
 
 fn lib_check(book: &Book, lib_dir: &Path) -> Result<()> {

@@ -65,7 +65,7 @@ fn main() -> ExitCode {
                 TargetArg::All => Target::All,
             };
             let opts = BuildOptions { root: cli.root, warning_is_error, check, lib_dir };
-            driver::build(target, &opts).map(|lines| lines.into_iter().for_each(|l| println!("{l}")))
+            driver::build(target, &opts).map(|_| ())
         }
         Command::Serve { port } => d2l_book::serve::serve(&cli.root, port),
         Command::Clean => driver::clean(&cli.root).map(|p| println!("removed {}", p.display())),

@@ -71,18 +71,19 @@ impl Page {
         self.title_heading().map(|h| plain_text(&h.content)).unwrap_or_else(|| self.stem.clone())
     }
 
-    /// Executable cells in page order.
-    pub fn input_cells(&self) -> impl Iterator<Item = &Cell> {
-        self.blocks.iter().filter_map(|b| match &b.kind {
-            BlockKind::Code(c) if c.executable => Some(c),
+    /// Executable cells shown under `tab`, in page order (what evaluating
+    /// that tab runs). `book_tabs` is the book's tab list.
+    pub fn input_cells<'a>(&'a self, tab: &'a str, book_tabs: &'a [String]) -> impl Iterator<Item = &'a Cell> + 'a {
+        self.blocks.iter().filter_map(move |b| match &b.kind {
+            BlockKind::Code(c) if c.executable && b.tabs.names(book_tabs).contains(&tab) => Some(c),
             _ => None,
         })
     }
 
-    /// Executable cells in page order, mutable (for attaching outputs).
-    pub fn input_cells_mut(&mut self) -> impl Iterator<Item = &mut Cell> {
-        self.blocks.iter_mut().filter_map(|b| match &mut b.kind {
-            BlockKind::Code(c) if c.executable => Some(c),
+    /// Like [`Page::input_cells`], mutable (for attaching outputs).
+    pub fn input_cells_mut<'a>(&'a mut self, tab: &'a str, book_tabs: &'a [String]) -> impl Iterator<Item = &'a mut Cell> + 'a {
+        self.blocks.iter_mut().filter_map(move |b| match &mut b.kind {
+            BlockKind::Code(c) if c.executable && b.tabs.names(book_tabs).contains(&tab) => Some(c),
             _ => None,
         })
     }

@@ -3,7 +3,7 @@
 //! Until the evaluator runs notebooks itself, outputs come from a sidecar next
 //! to the notebook: `name.outputs.json`, either an nbformat notebook (its code
 //! cells in order) or a JSON list with one `{"execution_count", "outputs"}`
-//! object per executable cell. The evaluator will call [`attach`] the same way.
+//! object per executable cell of the default tab. The evaluator will call [`attach`] the same way.
 
 use serde::Deserialize;
 
@@ -37,22 +37,24 @@ struct NbCell {
     outputs: Vec<Output>,
 }
 
-/// Gives the page's executable cells their outputs, in order. Returns false
+/// Gives the executable cells of `tab` their outputs, in order. Returns false
 /// (and leaves the page alone) when the counts differ.
-pub fn attach(page: &mut Page, cells: Vec<CellOutputs>) -> bool {
-    if page.input_cells().count() != cells.len() {
+pub fn attach(page: &mut Page, tab: &str, book_tabs: &[String], cells: Vec<CellOutputs>) -> bool {
+    if page.input_cells(tab, book_tabs).count() != cells.len() {
         return false;
     }
-    for (cell, out) in page.input_cells_mut().zip(cells) {
+    for (cell, out) in page.input_cells_mut(tab, book_tabs).zip(cells) {
         cell.outputs = out.outputs;
         cell.execution_count = out.execution_count;
     }
     true
 }
 
-/// Reads every page's `*.outputs.json` sidecar, when present.
+/// Reads every page's `*.outputs.json` sidecar (outputs of the default tab), when present.
 pub fn attach_stored_outputs(book: &mut Book, diags: &mut Diagnostics) {
     let root = book.config.root.clone();
+    let tabs = book.config.book.tabs.clone();
+    let tab = tabs[0].clone();
     for page in &mut book.pages {
         let rel = page.path.with_extension("outputs.json");
         let Ok(text) = std::fs::read_to_string(root.join(&rel)) else { continue };
@@ -69,8 +71,8 @@ pub fn attach_stored_outputs(book: &mut Book, diags: &mut Diagnostics) {
             }
         };
         let n = cells.len();
-        if !attach(page, cells) {
-            let have = page.input_cells().count();
+        if !attach(page, &tab, &tabs, cells) {
+            let have = page.input_cells(&tab, &tabs).count();
             diags.warn(&rel, 1, format!("stored outputs are for {n} cells but the page has {have}: evaluate the page again"));
         }
     }

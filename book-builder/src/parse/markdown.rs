@@ -48,6 +48,7 @@ pub fn parse_markdown(text: &str, first_line: usize, tabs: Tabs, path: &Path, bl
         events.push((ev.into_static(), line));
     }
     let mut pending_caption: Option<(Vec<Inline>, usize)> = None;
+    let mut pending_label: Option<String> = None;
     let mut i = 0;
     while i < events.len() {
         let start = i;
@@ -76,16 +77,18 @@ pub fn parse_markdown(text: &str, first_line: usize, tabs: Tabs, path: &Path, bl
             }
             Event::Start(Tag::Paragraph) => {
                 let items = lift_roles(&block[1..block.len() - 1], path, diags);
-                if let Some(caption) = table_caption(&items) {
+                if let Some((caption, label)) = table_caption(&items) {
                     pending_caption = Some((caption, line));
+                    pending_label = label;
                     continue;
                 }
                 paragraph(items, line, &tabs, path, blocks, diags);
             }
             Event::Start(Tag::Table(_)) => {
-                let body = lift_roles(block, path, diags).into_iter().filter_map(|it| keep_inline(it, path, diags)).collect();
+                let (body, row_label) = table_body(lift_roles(block, path, diags), path, diags);
                 let caption = pending_caption.take().map(|(c, _)| c).unwrap_or_default();
-                push(blocks, BlockKind::Table(Table { caption, body, anchor: Anchor::default() }));
+                let label = pending_label.take().or(row_label);
+                push(blocks, BlockKind::Table(Table { caption, body, anchor: Anchor { label, ..Anchor::default() } }));
             }
             _ => {
                 let body: Vec<Inline> = lift_roles(block, path, diags).into_iter().filter_map(|it| keep_inline(it, path, diags)).collect();
@@ -119,21 +122,72 @@ fn keep_inline(item: Item, path: &Path, diags: &mut Diagnostics) -> Option<Inlin
     }
 }
 
-/// A paragraph starting with `: ` is a table caption candidate.
-fn table_caption(items: &[Item]) -> Option<Vec<Inline>> {
+/// A paragraph starting with `: ` is a table caption candidate; it may carry
+/// the table's `:label:`.
+fn table_caption(items: &[Item]) -> Option<(Vec<Inline>, Option<String>)> {
     let Some(Item::Inline(Inline::Md(Event::Text(t)))) = items.first() else { return None };
-    let rest = t.strip_prefix(": ")?;
+    let rest = t.trim_start_matches(':').trim_start();
+    if !t.starts_with(": ") && !(t.starts_with(':') && !t.starts_with("::")) {
+        return None;
+    }
     let mut caption = Vec::new();
+    let mut label = None;
     if !rest.is_empty() {
         caption.push(Inline::Md(Event::Text(rest.to_string().into())));
     }
     for it in &items[1..] {
         match it {
             Item::Inline(i) => caption.push(i.clone()),
+            Item::Block(BlockRole::Label(l), _) => label = Some(l.clone()),
             Item::Block(..) => return None,
         }
     }
-    Some(caption)
+    while caption.last().is_some_and(is_blank) {
+        caption.pop();
+    }
+    Some((caption, label))
+}
+
+/// A table's events; a last row holding only `:label:` (GFM keeps such a line
+/// in the table) is taken out and returned as the label.
+fn table_body(items: Vec<Item>, path: &Path, diags: &mut Diagnostics) -> (Vec<Inline>, Option<String>) {
+    let mut label = None;
+    let mut out: Vec<Inline> = Vec::new();
+    let mut row_start = None;
+    let mut row_label: Option<String> = None;
+    let mut row_other = false;
+    for it in items {
+        match it {
+            Item::Inline(Inline::Md(Event::Start(Tag::TableRow))) => {
+                row_start = Some(out.len());
+                row_label = None;
+                row_other = false;
+                out.push(Inline::Md(Event::Start(Tag::TableRow)));
+            }
+            Item::Inline(Inline::Md(Event::End(TagEnd::TableRow))) => {
+                if let (Some(start), Some(l), false) = (row_start, row_label.take(), row_other) {
+                    out.truncate(start);
+                    label = Some(l);
+                } else {
+                    out.push(Inline::Md(Event::End(TagEnd::TableRow)));
+                }
+                row_start = None;
+            }
+            Item::Block(BlockRole::Label(l), _) if row_start.is_some() => row_label = Some(l),
+            Item::Inline(i) => {
+                if row_start.is_some() && !matches!(i, Inline::Md(Event::Start(Tag::TableCell) | Event::End(TagEnd::TableCell))) && !is_blank(&i) {
+                    row_other = true;
+                }
+                out.push(i);
+            }
+            other => {
+                if let Some(i) = keep_inline(other, path, diags) {
+                    out.push(i);
+                }
+            }
+        }
+    }
+    (out, label)
 }
 
 /// Splits a paragraph at display math and block roles into prose, figures and equations.
