@@ -146,6 +146,8 @@ pub enum BlockKind {
 pub struct Anchor {
     /// `:label:` given in the source.
     pub label: Option<String>,
+    /// 1-based line of the `:label:` (0 when unknown).
+    pub label_line: usize,
     /// HTML id (the label, or a generated one); set by numbering.
     pub id: String,
     /// Number such as `3.1.2`; set by numbering where it applies.

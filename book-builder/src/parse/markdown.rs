@@ -255,6 +255,7 @@ fn attach(role: BlockRole, line: usize, blocks: &mut [Block], path: &Path, diags
                 diags.warn(path, line, format!("a second label `{l}` for the thing already labelled `{old}`: keep one"));
             } else {
                 anchor.label = Some(l);
+                anchor.label_line = line;
             }
         }
         (BlockRole::Width(w), Some(BlockKind::Figure(f))) => f.width = Some(w),

@@ -28,10 +28,11 @@ impl Pass for Resolve {
                     _ => continue,
                 };
                 let Some(label) = &anchor.label else { continue };
-                let target = Target { page: pi, id: anchor.id.clone(), kind, number: anchor.number.clone(), title, line: block.line };
+                let line = if anchor.label_line > 0 { anchor.label_line } else { block.line };
+                let target = Target { page: pi, id: anchor.id.clone(), kind, number: anchor.number.clone(), title, line };
                 if let Some(first) = labels.get(label) {
                     let first_path = book.pages[first.page].path.display().to_string();
-                    diags.warn(&page.path, block.line, format!("duplicate label `{label}`, first defined at {first_path}:{}: rename one", first.line));
+                    diags.warn(&page.path, line, format!("duplicate label `{label}`, first defined at {first_path}:{}: rename one", first.line));
                 } else {
                     labels.insert(label.clone(), target);
                 }
