@@ -15,6 +15,7 @@
 //! output_dir = "_build"
 //! lib_dir = "../d2l/src/book"     # where `build lib` writes (default shown)
 //! discussion_url = "https://forum.example/t/{label}"   # optional
+//! lib_prelude = ["use crate::prelude::*;"]             # top of each generated chapter
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -76,6 +77,10 @@ pub struct BuildConfig {
     /// (or its path when it has none) and `{path}` the page path without `.md`.
     #[serde(default)]
     pub discussion_url: Option<String>,
+    /// Lines put at the top of every generated chapter module (the imports
+    /// that notebooks get from the kernel's prelude), e.g. `use crate::prelude::*;`.
+    #[serde(default)]
+    pub lib_prelude: Vec<String>,
 }
 
 impl Default for BuildConfig {
@@ -88,6 +93,7 @@ impl Default for BuildConfig {
             output_dir: default_output(),
             lib_dir: default_lib_dir(),
             discussion_url: None,
+            lib_prelude: Vec::new(),
         }
     }
 }

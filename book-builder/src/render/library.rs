@@ -55,6 +55,11 @@ pub fn generate(book: &Book) -> Result<BTreeMap<String, String>> {
     for (module, uses, items, about) in &chapters {
         mod_rs.push_str(&format!("pub mod {module};\npub use self::{module}::*;\n"));
         let mut text = format!("//! {about}\n//!\n//! {MARKER} from the notebooks; do not edit.\n//! Change the notebooks and run `d2l-book build lib` again.\n\n");
+        for line in &book.config.build.lib_prelude {
+            text.push_str("#[allow(unused_imports)]\n");
+            text.push_str(line);
+            text.push('\n');
+        }
         for u in uses {
             text.push_str(u);
             text.push('\n');

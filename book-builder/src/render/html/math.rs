@@ -6,8 +6,9 @@ use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
 /// Appends MathML for `latex` to `out`; display math is a block.
 /// Unknown commands are rendered in red by the converter, never dropped.
 pub fn push_math(out: &mut String, latex: &str, display: bool) {
+    let source = normalize(latex);
     let storage = Storage::new();
-    let parser = Parser::new(latex, &storage);
+    let parser = Parser::new(&source, &storage);
     let config = RenderConfig {
         display_mode: if display { DisplayMode::Block } else { DisplayMode::Inline },
         annotation: Some(latex),
@@ -22,8 +23,52 @@ pub fn push_math(out: &mut String, latex: &str, display: bool) {
     }
 }
 
+/// Rewrites commands the converter lacks into ones it has: text-mode font
+/// commands, `\mathop`, and `\tag` (numbers come from the book).
+fn normalize(latex: &str) -> String {
+    let mut s = latex
+        .replace("\\textrm{", "\\text{")
+        .replace("\\textnormal{", "\\text{")
+        .replace("\\textbf{", "\\mathbf{")
+        .replace("\\textit{", "\\mathit{")
+        .replace("\\textsf{", "\\mathsf{")
+        .replace("\\texttt{", "\\mathtt{")
+        .replace("\\mathop{", "\\operatorname*{");
+    while let Some(at) = s.find("\\tag{") {
+        let open = at + 4;
+        let mut depth = 0;
+        let end = s[open..].char_indices().find_map(|(k, c)| {
+            match c {
+                '{' => depth += 1,
+                '}' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        return Some(open + k + 1);
+                    }
+                }
+                _ => {}
+            }
+            None
+        });
+        match end {
+            Some(e) => s.replace_range(at..e, ""),
+            None => break,
+        }
+    }
+    s
+}
+
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn text_fonts_mathop_and_tags_convert() {
+        for l in [r"\textrm{price} = w", r"\textbf{x}", r"\mathop{\mathrm{argmin}}_w f", r"x \tag{3.1}", r"\textit{y}"] {
+            let mut s = String::new();
+            super::push_math(&mut s, l, true);
+            assert!(!s.contains("merror"), "{l}: {s}");
+        }
+    }
+
     #[test]
     fn fractions_become_mathml() {
         let mut s = String::new();
