@@ -16,3 +16,4 @@ book: setup
 test: setup
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
+	$(PY) -m pytest tests/python -q
