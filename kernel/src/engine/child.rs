@@ -2,11 +2,12 @@
 //!
 //! evcxr reads content blocks out of its subprocess's stdout itself and merges them, by MIME
 //! type, into one result at the end of the cell. That loses order, repeats and live updates.
-//! So before handing control to evcxr's runtime loop, the subprocess puts a filter between its
-//! stdout and the pipe to the kernel: content-block markers are renamed
-//! (`EVCXR_BEGIN_CONTENT` → `D2L_KERNEL_BEGIN_CONTENT`, likewise for the end marker), evcxr
-//! forwards them as ordinary lines, and the engine's [`crate::engine::display`] parser sees
-//! every bundle in order, as it is written.
+//! So before handing control to evcxr's runtime loop, the subprocess puts a [`BundleFilter`]
+//! between its stdout and the pipe to the kernel: the markers of bundles written during a cell
+//! are renamed (`EVCXR_BEGIN_CONTENT` → `D2L_KERNEL_BEGIN_CONTENT`, likewise for the end
+//! marker), evcxr forwards them as ordinary lines, and the engine's [`crate::engine::display`]
+//! parser sees every bundle in order, as it is written. The bundle that ends a cell (a final
+//! expression's value) is left to evcxr, which returns it as the cell's result.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Write};
@@ -35,11 +36,69 @@ pub fn runtime_hook() {
     evcxr::runtime_hook();
 }
 
+/// The line evcxr's runtime writes when a cell has finished.
+const EXECUTION_COMPLETE: &[u8] = b"EVCXR_EXECUTION_COMPLETE";
+const BEGIN: &[u8] = b"EVCXR_BEGIN_CONTENT ";
+const END: &[u8] = b"EVCXR_END_CONTENT";
+
+/// Decides, bundle by bundle, which content blocks evcxr should see.
+///
+/// A bundle that ends the cell's output (the next line is evcxr's end-of-cell line) and is
+/// not a d2l display keeps evcxr's markers: evcxr collects it as the cell's result. Every other
+/// bundle gets renamed markers, so evcxr forwards it to the engine in order. A d2l bundle is
+/// released as soon as its closing block ends (live updates); other bundles when the next
+/// line arrives.
+#[derive(Debug, Default)]
+pub struct BundleFilter {
+    pending: Vec<Vec<u8>>,
+    in_block: bool,
+    block_is_d2l: bool,
+}
+
+impl BundleFilter {
+    /// Takes one line (with its newline) and returns the lines to write now.
+    pub fn line(&mut self, line: &[u8]) -> Vec<Vec<u8>> {
+        let bare = trim_newline(line);
+        if self.in_block {
+            self.pending.push(line.to_vec());
+            if bare == END {
+                self.in_block = false;
+                if self.block_is_d2l {
+                    return self.release(true);
+                }
+            }
+            return Vec::new();
+        }
+        if let Some(mime) = bare.strip_prefix(BEGIN) {
+            self.in_block = true;
+            self.block_is_d2l = mime.trim_ascii() == super::display::D2L_DISPLAY_MIME.as_bytes();
+            self.pending.push(line.to_vec());
+            return Vec::new();
+        }
+        let mut out = self.release(bare != EXECUTION_COMPLETE);
+        out.push(line.to_vec());
+        out
+    }
+
+    fn release(&mut self, rename: bool) -> Vec<Vec<u8>> {
+        let lines = std::mem::take(&mut self.pending);
+        if !rename {
+            return lines;
+        }
+        lines.into_iter().map(|l| rename_marker(&l).unwrap_or(l)).collect()
+    }
+}
+
+fn trim_newline(line: &[u8]) -> &[u8] {
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    line.strip_suffix(b"\r").unwrap_or(line)
+}
+
 /// Renames one line's content-block marker, if it has one.
 pub fn rename_marker(line: &[u8]) -> Option<Vec<u8>> {
     const PAIRS: [(&[u8], &[u8]); 2] = [
-        (b"EVCXR_BEGIN_CONTENT ", b"D2L_KERNEL_BEGIN_CONTENT "),
-        (b"EVCXR_END_CONTENT", b"D2L_KERNEL_END_CONTENT"),
+        (BEGIN, b"D2L_KERNEL_BEGIN_CONTENT "),
+        (END, b"D2L_KERNEL_END_CONTENT"),
     ];
     PAIRS.iter().find_map(|(from, to)| {
         line.strip_prefix(*from).map(|rest| [*to, rest].concat())
@@ -66,15 +125,18 @@ fn install_stdout_filter() -> std::io::Result<()> {
     std::thread::Builder::new().name("d2l-stdout-filter".into()).spawn(move || {
         let mut reader = BufReader::new(reader);
         let mut line = Vec::new();
+        let mut filter = BundleFilter::default();
         loop {
             line.clear();
             match reader.read_until(b'\n', &mut line) {
                 Ok(0) | Err(_) => break,
                 Ok(_) => {}
             }
-            let renamed = rename_marker(&line);
-            let out = renamed.as_deref().unwrap_or(&line);
-            if writer.write_all(out).and_then(|_| writer.flush()).is_err() {
+            let mut failed = false;
+            for out in filter.line(&line) {
+                failed |= writer.write_all(&out).is_err();
+            }
+            if failed || writer.flush().is_err() {
                 break;
             }
         }
@@ -84,7 +146,43 @@ fn install_stdout_filter() -> std::io::Result<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::rename_marker;
+    use super::{rename_marker, BundleFilter};
+
+    fn run(filter: &mut BundleFilter, text: &str) -> String {
+        let mut out = Vec::new();
+        for line in text.split_inclusive('\n') {
+            for l in filter.line(line.as_bytes()) {
+                out.extend(l);
+            }
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn final_bundle_stays_with_evcxr() {
+        let text = "hi\nEVCXR_BEGIN_CONTENT text/plain\n42\nEVCXR_END_CONTENT\nEVCXR_EXECUTION_COMPLETE\n";
+        assert_eq!(run(&mut BundleFilter::default(), text), text);
+    }
+
+    #[test]
+    fn mid_cell_bundle_is_renamed_when_next_line_arrives() {
+        let mut f = BundleFilter::default();
+        assert_eq!(run(&mut f, "EVCXR_BEGIN_CONTENT text/html\n<b>x</b>\nEVCXR_END_CONTENT\n"), "");
+        assert_eq!(
+            run(&mut f, "after\n"),
+            "D2L_KERNEL_BEGIN_CONTENT text/html\n<b>x</b>\nD2L_KERNEL_END_CONTENT\nafter\n"
+        );
+    }
+
+    #[test]
+    fn d2l_bundle_is_released_at_once_even_at_cell_end() {
+        let mut f = BundleFilter::default();
+        let out = run(&mut f, "EVCXR_BEGIN_CONTENT image/svg+xml\n<svg/>\nEVCXR_END_CONTENT\n\
+            EVCXR_BEGIN_CONTENT application/vnd.d2l.display+json\n{}\nEVCXR_END_CONTENT\n");
+        assert_eq!(out.matches("D2L_KERNEL_BEGIN_CONTENT").count(), 2);
+        assert!(!out.contains("EVCXR_BEGIN_CONTENT"));
+        assert_eq!(run(&mut f, "EVCXR_EXECUTION_COMPLETE\n"), "EVCXR_EXECUTION_COMPLETE\n");
+    }
 
     #[test]
     fn renames_only_markers() {

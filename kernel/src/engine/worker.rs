@@ -106,14 +106,18 @@ fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, S
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
     let mut command = Command::new(exe);
     command.env("D2L_KERNEL", "1");
+    // Cells link the standard library dynamically, and cargo's relative rpath to it breaks when
+    // the library is moved out of `deps/`; the loader finds it through LD_LIBRARY_PATH instead.
+    let mut library_path: Vec<PathBuf> = rustc_target_libdir().into_iter().collect();
     if let Some(libtorch) = &options.libtorch {
-        let lib = libtorch.join("lib");
-        let mut path = std::ffi::OsString::from(lib.as_os_str());
-        if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
-            path.push(":");
-            path.push(old);
-        }
-        command.env("LD_LIBRARY_PATH", path).env("LIBTORCH", libtorch);
+        library_path.push(libtorch.join("lib"));
+        command.env("LIBTORCH", libtorch);
+    }
+    if let Some(old) = std::env::var_os("LD_LIBRARY_PATH") {
+        library_path.extend(std::env::split_paths(&old));
+    }
+    if let Ok(joined) = std::env::join_paths(library_path) {
+        command.env("LD_LIBRARY_PATH", joined);
     }
     command.envs(options.env.iter().map(|(k, v)| (k, v)));
     let (eval_context, outputs) = {
@@ -156,4 +160,13 @@ fn execute(context: &mut evcxr::CommandContext, code: &str) -> Result<BTreeMap<S
         )),
         Err(other) => Err(CellError::new("EvcxrError", other.to_string())),
     }
+}
+
+/// The directory of the toolchain's `libstd-*.so` (`rustc --print target-libdir`).
+fn rustc_target_libdir() -> Option<PathBuf> {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc).args(["--print", "target-libdir"]).output().ok()?;
+    let dir = String::from_utf8(output.stdout).ok()?;
+    let dir = PathBuf::from(dir.trim());
+    dir.is_dir().then_some(dir)
 }
