@@ -275,7 +275,7 @@ struct PanicWatch {
 impl PanicWatch {
     fn see(&mut self, line: &str) {
         let line = report::strip_ansi(line);
-        if !self.lines.is_empty() || (line.starts_with("thread '") && line.contains("' panicked at ")) {
+        if !self.lines.is_empty() || (line.starts_with("thread '") && line.contains(" panicked at ")) {
             if self.lines.len() < 50 {
                 self.lines.push(line);
             }
