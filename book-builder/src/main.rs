@@ -9,9 +9,9 @@ use d2l_book::driver::{self, BuildOptions, Target};
 #[derive(Parser)]
 #[command(name = "d2l-book", version, about = "Builds the d2l-rs book: HTML, notebooks and the d2l crate")]
 struct Cli {
-    /// The book folder, holding book.toml.
-    #[arg(long, global = true, default_value = ".")]
-    root: PathBuf,
+    /// The book folder, holding book.toml [default: `.`, or `notebooks` when only it has one].
+    #[arg(long, global = true)]
+    root: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -52,8 +52,22 @@ enum TargetArg {
     All,
 }
 
+/// `--root`, else the current folder, else `notebooks/` (so the repository root works).
+fn book_root(given: Option<PathBuf>) -> PathBuf {
+    given.unwrap_or_else(|| {
+        let here = PathBuf::from(".");
+        let notebooks = PathBuf::from("notebooks");
+        if !here.join("book.toml").exists() && notebooks.join("book.toml").exists() {
+            notebooks
+        } else {
+            here
+        }
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    let root = book_root(cli.root);
     let result = match cli.command {
         Command::Build { target, warning_is_error, check, lib_dir } => {
             let target = match target {
@@ -64,11 +78,11 @@ fn main() -> ExitCode {
                 TargetArg::Pdf => Target::Pdf,
                 TargetArg::All => Target::All,
             };
-            let opts = BuildOptions { root: cli.root, warning_is_error, check, lib_dir };
+            let opts = BuildOptions { root, warning_is_error, check, lib_dir };
             driver::build(target, &opts).map(|_| ())
         }
-        Command::Serve { port } => d2l_book::serve::serve(&cli.root, port),
-        Command::Clean => driver::clean(&cli.root).map(|p| println!("removed {}", p.display())),
+        Command::Serve { port } => d2l_book::serve::serve(&root, port),
+        Command::Clean => driver::clean(&root).map(|p| println!("removed {}", p.display())),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

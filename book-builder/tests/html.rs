@@ -169,6 +169,9 @@ fn layout_has_numbered_sidebar_tabs_navigation_and_search() {
     let img = intro.select(&sel("#fig_neuron img")).next().unwrap();
     assert!(img.value().attr("style").unwrap().contains("width:300px"));
     assert!(site.dir.join("img/neuron.svg").exists());
+    let again = site.page("chapter_more/python.html").select(&sel("#fig_again")).next().unwrap();
+    assert!(again.select(&sel("img")).next().unwrap().value().attr("style").unwrap().contains("height:80px"));
+    assert_eq!(text(again.select(&sel(".caption-number")).next().unwrap()), "Fig. 2.1.1");
     // Search index covers every page; excluded drafts are not built.
     let index = std::fs::read_to_string(site.dir.join("_static/searchindex.js")).unwrap();
     assert!(index.contains("1.2. Tables and Equations") && index.contains("Squares are easy"));
