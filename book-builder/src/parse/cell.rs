@@ -31,7 +31,7 @@ pub fn parse_cell(info: &str, body: &str, line: usize, path: &Path, diags: &mut 
                     tabs = Tabs::Only(names);
                 }
             }
-            Some(d) if d == "@save" => {
+            Some("@save") => {
                 cell.save = true;
                 kept.push(l);
             }

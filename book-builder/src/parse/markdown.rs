@@ -127,7 +127,9 @@ fn keep_inline(item: Item, path: &Path, diags: &mut Diagnostics) -> Option<Inlin
 fn table_caption(items: &[Item]) -> Option<(Vec<Inline>, Option<String>)> {
     let Some(Item::Inline(Inline::Md(Event::Text(t)))) = items.first() else { return None };
     let rest = t.trim_start_matches(':').trim_start();
-    if !t.starts_with(": ") && !(t.starts_with(':') && !t.starts_with("::")) {
+    // `: caption`, or `:Caption`; never `::` or an unknown `:role:`.
+    let second = t.chars().nth(1);
+    if !t.starts_with(':') || !second.is_some_and(|c| c == ' ' || c.is_uppercase()) {
         return None;
     }
     let mut caption = Vec::new();
