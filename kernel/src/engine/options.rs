@@ -61,8 +61,33 @@ pub fn preload_code(d2l_crate: &std::path::Path, libtorch: Option<&std::path::Pa
     let path = d2l_crate.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
     code.push_str(&format!(":dep d2l = {{ path = \"{path}\" }}\n"));
     code.push_str("use d2l::prelude::*;\n");
+    code.push_str(DEBUG_DISPLAY);
     code
 }
+
+/// Defined in every preloaded context, so that a cell's final value compiles once.
+///
+/// evcxr shows a cell's final expression by compiling `(expr).evcxr_display();` and, when
+/// that fails because the type has no such method (integers, strings, tensors: nearly every
+/// value), compiling the cell a second time with `format!("{:?}", &(expr))`. The failed
+/// attempt costs a whole `cargo build` up to type checking. With this blanket trait every
+/// `Debug` value has an `evcxr_display` that writes the same `text/plain` block, so the first
+/// attempt succeeds. A type's own inherent `evcxr_display` still wins (inherent methods come
+/// first), and a value that is not `Debug` takes evcxr's usual path. evcxr's `:fmt` does not
+/// apply to this display.
+pub const DEBUG_DISPLAY: &str = r#"trait D2lKernelDebugDisplay {
+    fn evcxr_display(&self);
+}
+impl<T: std::fmt::Debug + ?Sized> D2lKernelDebugDisplay for T {
+    fn evcxr_display(&self) {
+        use std::io::Write;
+        let text = format!("{self:?}");
+        let mut out = std::io::stdout().lock();
+        let _ = write!(out, "EVCXR_BEGIN_CONTENT text/plain\n{text}\nEVCXR_END_CONTENT\n");
+        let _ = out.flush();
+    }
+}
+"#;
 
 #[cfg(test)]
 mod tests {
@@ -74,7 +99,8 @@ mod tests {
         let code = preload_code(Path::new("/x/d2l"), Some(Path::new("/t")));
         assert!(code.contains(":build_env LIBTORCH=/t\n"));
         assert!(code.contains(":dep d2l = { path = \"/x/d2l\" }\n"));
-        assert!(code.ends_with("use d2l::prelude::*;\n"));
+        assert!(code.contains("use d2l::prelude::*;\n"));
+        assert!(code.ends_with(DEBUG_DISPLAY));
     }
 
     #[test]

@@ -55,8 +55,10 @@ pub(crate) fn spawn(
 }
 
 fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, requests: Receiver<Request>) {
+    let lockfile = Lockfile::remember(&options, work_dir);
     let mut context = match create_context(&options, work_dir) {
         Ok((context, outputs, child)) => {
+            lockfile.restore();
             let _ = startup.send(Startup::Ready { stdout: outputs.stdout, stderr: outputs.stderr, child });
             context
         }
@@ -102,7 +104,6 @@ fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, reques
 type Created = (evcxr::CommandContext, evcxr::EvalContextOutputs, Arc<Mutex<Child>>);
 
 fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, String> {
-    seed_lockfile(options, work_dir);
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
     let mut command = Command::new(exe);
     command.env("D2L_KERNEL", "1");
@@ -123,23 +124,49 @@ fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, S
     let (eval_context, outputs) = {
         let _guard = TMPDIR_ENV.lock().unwrap_or_else(|e| e.into_inner());
         // SAFETY (edition-2021 safe fn): the lock above keeps engines from racing on this
-        // variable; evcxr reads it once, inside `with_subprocess_command`.
+        // variable; evcxr reads it once, inside `with_subprocess_command`. It is put back at
+        // once, so that another evcxr context in this process gets a directory of its own.
+        let previous = std::env::var_os("EVCXR_TMPDIR");
         std::env::set_var("EVCXR_TMPDIR", work_dir);
-        evcxr::EvalContext::with_subprocess_command(command)
-            .map_err(|e| format!("starting the evcxr evaluation context in {}: {e}", work_dir.display()))?
+        let created = evcxr::EvalContext::with_subprocess_command(command);
+        match previous {
+            Some(previous) => std::env::set_var("EVCXR_TMPDIR", previous),
+            None => std::env::remove_var("EVCXR_TMPDIR"),
+        }
+        created.map_err(|e| format!("starting the evcxr evaluation context in {}: {e}", work_dir.display()))?
     };
     let child = eval_context.process_handle();
     Ok((evcxr::CommandContext::with_eval_context(eval_context), outputs, child))
 }
 
-/// A fresh work directory gets the workspace's `Cargo.lock`, so that cells build `d2l` with
-/// the dependency versions the workspace tested (and already downloaded).
-fn seed_lockfile(options: &EngineOptions, work_dir: &Path) {
-    let target = work_dir.join("Cargo.lock");
-    let Some(d2l) = &options.d2l_crate else { return };
-    let source = d2l.join("..").join("Cargo.lock");
-    if !target.exists() && source.exists() {
-        let _ = std::fs::copy(source, target);
+/// The `Cargo.lock` that cells build `d2l` with.
+///
+/// evcxr's new context compiles a first cell with no dependencies, which prunes the work
+/// directory's lock file to the cell crate alone. The `:dep d2l` that follows would then resolve
+/// every dependency again, asking the crates.io index for the newest versions (seconds, the
+/// network, and a rebuild whenever a newer version has come out). So the lock is read before
+/// the context starts and written back before the preload: the workspace's `Cargo.lock` (the
+/// versions the workspace tested and already downloaded), else the directory's own.
+struct Lockfile {
+    path: PathBuf,
+    contents: Option<Vec<u8>>,
+}
+
+impl Lockfile {
+    fn remember(options: &EngineOptions, work_dir: &Path) -> Lockfile {
+        let path = work_dir.join("Cargo.lock");
+        let workspace = options.d2l_crate.as_ref().map(|d2l| d2l.join("..").join("Cargo.lock"));
+        let contents = workspace
+            .and_then(|lock| std::fs::read(lock).ok())
+            .or_else(|| std::fs::read(&path).ok());
+        Lockfile { path, contents }
+    }
+
+    fn restore(&self) {
+        if let Some(contents) = &self.contents {
+            // Best effort: without it cargo resolves the versions itself.
+            let _ = std::fs::write(&self.path, contents);
+        }
     }
 }
 
@@ -169,4 +196,36 @@ fn rustc_target_libdir() -> Option<PathBuf> {
     let dir = String::from_utf8(output.stdout).ok()?;
     let dir = PathBuf::from(dir.trim());
     dir.is_dir().then_some(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{EngineOptions, Lockfile};
+
+    #[test]
+    fn lockfile_is_restored_from_the_workspace() {
+        let workspace = tempfile::tempdir().unwrap();
+        let d2l = workspace.path().join("d2l");
+        std::fs::create_dir(&d2l).unwrap();
+        std::fs::write(workspace.path().join("Cargo.lock"), "# workspace lock\n").unwrap();
+        let slot = tempfile::tempdir().unwrap();
+        std::fs::write(slot.path().join("Cargo.lock"), "# old slot lock\n").unwrap();
+        let options = EngineOptions { d2l_crate: Some(d2l), ..EngineOptions::default() };
+        let lockfile = Lockfile::remember(&options, slot.path());
+        // What evcxr's first, dependency-free cell does to the lock.
+        std::fs::write(slot.path().join("Cargo.lock"), "# pruned\n").unwrap();
+        lockfile.restore();
+        assert_eq!(std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(), "# workspace lock\n");
+    }
+
+    #[test]
+    fn lockfile_without_a_workspace_keeps_the_slots_own() {
+        let slot = tempfile::tempdir().unwrap();
+        std::fs::write(slot.path().join("Cargo.lock"), "# slot lock\n").unwrap();
+        let options = EngineOptions { d2l_crate: None, ..EngineOptions::default() };
+        let lockfile = Lockfile::remember(&options, slot.path());
+        std::fs::write(slot.path().join("Cargo.lock"), "# pruned\n").unwrap();
+        lockfile.restore();
+        assert_eq!(std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(), "# slot lock\n");
+    }
 }
