@@ -7,7 +7,8 @@ use anyhow::{bail, Result};
 use crate::diag::Diagnostics;
 use crate::load::load_book;
 use crate::model::Book;
-use crate::render::{html::Html, library, notebook::Notebooks, Renderer};
+use crate::eval::{self, EvalOptions};
+use crate::render::{html::Html, library, notebook::Notebooks, pdf::Pdf, Renderer};
 
 /// What `build` should produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,9 +19,9 @@ pub enum Target {
     Notebooks,
     /// The `d2l::book` modules.
     Lib,
-    /// Evaluated outputs (a later issue).
+    /// Evaluated outputs, stored under `<output_dir>/eval`.
     Eval,
-    /// The PDF (a later issue).
+    /// The whole book as one PDF.
     Pdf,
     /// Everything available.
     All,
@@ -37,6 +38,10 @@ pub struct BuildOptions {
     pub check: bool,
     /// For `lib`: write here instead of `[build] lib_dir`.
     pub lib_dir: Option<PathBuf>,
+    /// For `eval` and `all`: parallelism, keep-going and progress bars.
+    pub eval: EvalOptions,
+    /// For `all`: use stored outputs instead of evaluating.
+    pub skip_eval: bool,
 }
 
 /// Prints diagnostics and fails when they are fatal.
@@ -74,7 +79,7 @@ impl Done {
 
 /// Runs `build TARGET`, printing a line per finished step; returns those lines.
 pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
-    let (book, mut diags) = load(opts)?;
+    let (mut book, mut diags) = load(opts)?;
     let mut done = Done::default();
     let run_html = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
         let html = Html::for_book(book);
@@ -88,10 +93,22 @@ pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
         done.push(format!("notebooks: {} .ipynb files in {}", book.pages.len(), nb.out_dir.display()));
         Ok(())
     };
+    let run_pdf = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
+        let start = std::time::Instant::now();
+        let pdf = Pdf::for_book(book);
+        pdf.render(book, diags)?;
+        done.push(format!("pdf: {} in {:.1} s", pdf.out_file.display(), start.elapsed().as_secs_f64()));
+        Ok(())
+    };
     let lib_dir = opts.lib_dir.clone().unwrap_or_else(|| book.config.lib_dir());
+    let evaluating = matches!(target, Target::Eval) || (target == Target::All && !opts.skip_eval);
+    if !evaluating && !matches!(target, Target::Lib) {
+        eval::attach_stored(&mut book);
+    }
     match target {
         Target::Html => run_html(&book, &mut diags, &mut done)?,
         Target::Notebooks => run_nb(&book, &mut diags, &mut done)?,
+        Target::Pdf => run_pdf(&book, &mut diags, &mut done)?,
         Target::Lib if opts.check => {
             report(&diags, opts.warning_is_error)?;
             lib_check(&book, &lib_dir)?;
@@ -102,20 +119,35 @@ pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
             let names = library::write(&book, &lib_dir)?;
             done.push(format!("lib: wrote {} files to {}", names.len(), lib_dir.display()));
         }
-        Target::Eval | Target::Pdf => {
-            bail!("`build {}` is not implemented yet (evaluation and PDF come in a later issue); nothing was built", if target == Target::Eval { "eval" } else { "pdf" })
-        }
+        Target::Eval => run_eval(&mut book, &mut diags, &mut done, opts)?,
         Target::All => {
-            run_html(&book, &mut diags, &mut done)?;
-            run_nb(&book, &mut diags, &mut done)?;
             report(&diags, opts.warning_is_error)?;
             lib_check(&book, &lib_dir)?;
             done.push(format!("lib: {} is up to date", lib_dir.display()));
-            done.push("skipped: eval and pdf (not implemented yet)".to_string());
+            if evaluating {
+                run_eval(&mut book, &mut diags, &mut done, opts)?;
+            } else {
+                done.push("eval: skipped (--skip-eval); stored outputs are used".to_string());
+            }
+            run_html(&book, &mut diags, &mut done)?;
+            run_nb(&book, &mut diags, &mut done)?;
+            run_pdf(&book, &mut diags, &mut done)?;
         }
     }
     report(&diags, opts.warning_is_error)?;
     Ok(done.0)
+}
+
+/// Evaluates the book; fails naming every failed cell.
+fn run_eval(book: &mut Book, diags: &mut Diagnostics, done: &mut Done, opts: &BuildOptions) -> Result<()> {
+    let report = eval::evaluate(book, &opts.eval, diags)?;
+    done.push(format!("eval: {}", report.stats));
+    if !report.failures.is_empty() {
+        let list: String = report.failures.iter().map(|f| f.to_string()).collect();
+        let hint = if opts.eval.keep_going { "" } else { "\n(stopped at the first failure; --keep-going evaluates the rest and reports every failure)" };
+        bail!("evaluation failed in {} cell(s):\n{list}{hint}", report.failures.len());
+    }
+    Ok(())
 }
 
 fn lib_check(book: &Book, lib_dir: &Path) -> Result<()> {

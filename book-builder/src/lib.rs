@@ -3,8 +3,8 @@
 //! The design follows mdBook: the notebooks are parsed once ([`parse`]) into a
 //! [`model::Book`]; numbering and cross-reference resolution are [`passes`] over
 //! it; HTML, `.ipynb` notebooks and the `d2l` library are [`render`]ers of it.
-//! Evaluation (filling [`model::Cell::outputs`]) and PDF slot in as one more
-//! pass and one more renderer without touching the parser.
+//! Evaluation ([`eval`], filling [`model::Cell::outputs`] through the kernel's engine) and
+//! the PDF ([`render::pdf`], typst in-process) are one more pass and one more renderer.
 //!
 //! ```no_run
 //! use d2l_book::{load::load_book, render::{html::Html, Renderer}};
@@ -18,6 +18,7 @@ pub mod bib;
 pub mod config;
 pub mod diag;
 pub mod driver;
+pub mod eval;
 pub mod load;
 pub mod model;
 pub mod outputs;

@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use d2l_book::driver::{self, BuildOptions, Target};
 
 #[derive(Parser)]
-#[command(name = "d2l-book", version, about = "Builds the d2l-rs book: HTML, notebooks and the d2l crate")]
+#[command(name = "d2l-book", version, about = "Builds the d2l-rs book: HTML, PDF, notebooks, evaluated outputs and the d2l crate")]
 struct Cli {
     /// The book folder, holding book.toml [default: `.`, or `notebooks` when only it has one].
     #[arg(long, global = true)]
@@ -31,6 +31,15 @@ enum Command {
         /// For `lib`: the folder to write or check instead of [build] lib_dir.
         #[arg(long)]
         lib_dir: Option<PathBuf>,
+        /// For `eval`: how many notebooks run at once (each in its own engine).
+        #[arg(short = 'j', long, default_value_t = 1)]
+        jobs: usize,
+        /// For `eval`: go on after a failing cell and report every failure at the end.
+        #[arg(long)]
+        keep_going: bool,
+        /// For `all`: do not evaluate; use the stored outputs.
+        #[arg(long)]
+        skip_eval: bool,
     },
     /// Serves the site on 127.0.0.1 and rebuilds it when a source changes.
     Serve {
@@ -66,10 +75,12 @@ fn book_root(given: Option<PathBuf>) -> PathBuf {
 }
 
 fn main() -> ExitCode {
+    // The evaluation engine re-runs this program as its evaluation process: this must come first.
+    d2l_kernel::runtime_hook();
     let cli = Cli::parse();
     let root = book_root(cli.root);
     let result = match cli.command {
-        Command::Build { target, warning_is_error, check, lib_dir } => {
+        Command::Build { target, warning_is_error, check, lib_dir, jobs, keep_going, skip_eval } => {
             let target = match target {
                 TargetArg::Html => Target::Html,
                 TargetArg::Notebooks => Target::Notebooks,
@@ -78,7 +89,8 @@ fn main() -> ExitCode {
                 TargetArg::Pdf => Target::Pdf,
                 TargetArg::All => Target::All,
             };
-            let opts = BuildOptions { root, warning_is_error, check, lib_dir };
+            let eval = d2l_book::eval::EvalOptions { jobs: jobs.max(1), keep_going, ..Default::default() };
+            let opts = BuildOptions { root, warning_is_error, check, lib_dir, eval, skip_eval };
             driver::build(target, &opts).map(|_| ())
         }
         Command::Serve { port } => d2l_book::serve::serve(&root, port),

@@ -5,13 +5,13 @@
 //! cells in order) or a JSON list with one `{"execution_count", "outputs"}`
 //! object per executable cell of the default tab. The evaluator will call [`attach`] the same way.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 use crate::diag::Diagnostics;
 use crate::model::{Book, Output, Page};
 
 /// Outputs of one executable cell.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CellOutputs {
     /// The execution count, if any.
     #[serde(default)]
@@ -77,3 +77,22 @@ pub fn attach_stored_outputs(book: &mut Book, diags: &mut Diagnostics) {
         }
     }
 }
+
+/// The line the `d2l` crate prints when a data set was replaced by synthetic stand-in data.
+pub const SYNTHETIC_MARKER: &str = "[d2l: synthetic data]";
+
+/// Whether any output of `page` carries [`SYNTHETIC_MARKER`]: its outputs were computed with
+/// synthetic data, and every renderer says so at the top of the page.
+pub fn uses_synthetic_data(page: &Page) -> bool {
+    page.blocks.iter().any(|b| match &b.kind {
+        crate::model::BlockKind::Code(c) => c.outputs.iter().any(|o| match o {
+            Output::Stream { text, .. } => text.contains(SYNTHETIC_MARKER),
+            Output::DisplayData { data, .. } | Output::ExecuteResult { data, .. } => data.0.get("text/plain").is_some_and(|t| t.contains(SYNTHETIC_MARKER)),
+            Output::Error { .. } => false,
+        }),
+        _ => false,
+    })
+}
+
+/// The notice renderers put at the top of a page computed with synthetic data.
+pub const SYNTHETIC_NOTICE: &str = "The outputs on this page were computed with synthetic stand-in data (the real data set was not available when the book was built), so numbers and plots differ from those of the real data set.";

@@ -56,7 +56,8 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
 }
 
 fn rebuild(root: &Path) -> Result<PathBuf> {
-    let (book, mut diags) = load_book(root)?;
+    let (mut book, mut diags) = load_book(root)?;
+    crate::eval::attach_stored(&mut book);
     let html = Html::for_book(&book);
     html.render(&book, &mut diags)?;
     for d in diags.items() {

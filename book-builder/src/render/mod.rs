@@ -4,6 +4,7 @@ pub mod html;
 pub mod library;
 pub mod markdown_out;
 pub mod notebook;
+pub mod pdf;
 
 use anyhow::Result;
 

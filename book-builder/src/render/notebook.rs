@@ -103,6 +103,11 @@ pub fn notebook(book: &Book, page: usize) -> Value {
         }));
     }
     flush(&mut markdown, &mut cells);
+    if crate::outputs::uses_synthetic_data(p) {
+        let note = format!("> **Synthetic data.** {}", crate::outputs::SYNTHETIC_NOTICE);
+        let at = usize::from(cells.first().is_some_and(|c| c["cell_type"] == "markdown"));
+        cells.insert(at, json!({"cell_type": "markdown", "id": "synthetic-data-note", "metadata": {}, "source": note}));
+    }
     let (kernelspec, language) = if rust {
         (json!({"name": "d2l-rust", "display_name": "Rust (d2l)", "language": "rust"}), json!({"name": "rust", "file_extension": ".rs", "mimetype": "text/rust"}))
     } else {

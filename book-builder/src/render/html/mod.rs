@@ -75,7 +75,13 @@ fn render_pages(book: &Book, sidebar: &[(usize, usize)]) -> Vec<(String, String)
 pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)]) -> String {
     let page = &book.pages[i];
     let ctx = Ctx { book, page: i, root: crate::render::root_prefix(&page.stem) };
-    let body = content::render_blocks(&ctx, &page.blocks);
+    let mut body = content::render_blocks(&ctx, &page.blocks);
+    if crate::outputs::uses_synthetic_data(page) {
+        // After the title heading, so the notice is the first thing read.
+        let notice = format!("<div class=\"admonition synthetic-data\"><p class=\"admonition-title\">Synthetic data</p><p>{}</p></div>\n", esc(crate::outputs::SYNTHETIC_NOTICE));
+        let at = body.find("</h1>\n").map_or(0, |i| i + "</h1>\n".len());
+        body.insert_str(at, &notice);
+    }
     let meta = layout::PageMeta { local_toc: layout::local_toc(book, i), discussion: layout::discussion_url(book, i) };
     layout::page(&ctx, &esc(&crate::render::numbered_title(book, i)), &body, sidebar, Some(&meta))
 }

@@ -1,0 +1,83 @@
+//! Benchmark: generate a 200-page book and time `build pdf` (goal: under 30 s).
+//!
+//! `cargo run --release -p d2l-book --example bench_pdf [-- --keep DIR] [--runs N]`
+//!
+//! The book is the one of `bench_html`, with stored outputs (text and an SVG plot per
+//! section) so that output rendering is measured too. Prints load, typeset and total times
+//! per run, the PDF's size and page count (when `pdfinfo` is installed), and the median
+//! total against the goal.
+
+use std::time::Instant;
+
+use d2l_book::load::load_book;
+use d2l_book::render::{pdf::Pdf, Renderer};
+
+#[path = "common/bookgen.rs"]
+mod bookgen;
+
+const GOAL_S: f64 = 30.0;
+
+/// Stored outputs for every generated section: each part prints its loss, the last part
+/// also shows a plot.
+fn add_outputs(root: &std::path::Path) -> std::io::Result<()> {
+    let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"360\" height=\"240\"><rect width=\"360\" height=\"240\" fill=\"white\" stroke=\"black\"/><polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"20,220 80,150 140,110 200,90 260,80 340,76\"/></svg>";
+    for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
+        let name = entry.file_name().to_string_lossy();
+        if !(name.starts_with("section_") && name.ends_with(".md")) {
+            continue;
+        }
+        let mut cells = Vec::new();
+        for part in 0..4 {
+            cells.push(serde_json::json!({"execution_count": part * 2 + 1, "outputs": []}));
+            let mut outputs = vec![serde_json::json!({"output_type": "stream", "name": "stdout", "text": "0.125\n"})];
+            if part == 3 {
+                outputs.push(serde_json::json!({"output_type": "display_data", "data": {"image/svg+xml": svg, "text/plain": "<Figure>"}, "metadata": {}}));
+            }
+            cells.push(serde_json::json!({"execution_count": part * 2 + 2, "outputs": outputs}));
+        }
+        std::fs::write(entry.path().with_extension("outputs.json"), serde_json::to_string(&cells)?)?;
+    }
+    Ok(())
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
+    let runs: usize = args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let tmp = tempfile::tempdir()?;
+    let root = keep.unwrap_or_else(|| tmp.path().join("book"));
+    let pages = bookgen::generate(&root)?;
+    add_outputs(&root)?;
+    println!("generated {pages} pages in {}", root.display());
+    let mut totals = Vec::new();
+    for run in 1..=runs {
+        let start = Instant::now();
+        let (book, mut diags) = load_book(&root)?;
+        let loaded = start.elapsed();
+        let pdf = Pdf::for_book(&book);
+        pdf.render(&book, &mut diags)?;
+        let total = start.elapsed();
+        if run == 1 {
+            let size = std::fs::metadata(&pdf.out_file)?.len();
+            let info = std::process::Command::new("pdfinfo").arg(&pdf.out_file).output().ok();
+            let pdf_pages = info
+                .and_then(|o| String::from_utf8(o.stdout).ok())
+                .and_then(|t| t.lines().find_map(|l| l.strip_prefix("Pages:").map(|p| p.trim().to_string())))
+                .unwrap_or_else(|| "? (pdfinfo not installed)".into());
+            println!("pdf: {} ({:.1} MB, {pdf_pages} PDF pages); diagnostics: {} errors, {} warnings", pdf.out_file.display(), size as f64 / 1e6, diags.errors(), diags.warnings());
+            for d in diags.items().iter().take(5) {
+                println!("  {d}");
+            }
+        }
+        println!("run {run}: load {:>7.1} ms, pdf {:>8.1} ms, total {:>8.1} ms", ms(loaded), ms(total - loaded), ms(total));
+        totals.push(total);
+    }
+    totals.sort();
+    let median = totals[totals.len() / 2];
+    println!("median `build pdf` of {pages} pages: {:.2} s ({:.2}x of the {GOAL_S} s goal)", median.as_secs_f64(), median.as_secs_f64() / GOAL_S);
+    Ok(())
+}
+
+fn ms(d: std::time::Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}

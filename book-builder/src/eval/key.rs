@@ -1,0 +1,123 @@
+//! Cache keys of evaluated notebooks.
+//!
+//! A notebook's outputs depend on its code cells and on everything those cells run against:
+//! the `d2l` crate's sources, the workspace `Cargo.lock`, the toolchain, and the environment
+//! switches the `d2l` crate reads (`D2L_SCALE`, `D2L_DATA_DIR`, `D2L_DATA_URL`). The key is a
+//! SHA-256 over all of them; the part that is the same for every notebook is hashed once.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+/// Environment variables the evaluation passes to the engine and that change outputs.
+pub const PASSED_ENV: [&str; 3] = ["D2L_SCALE", "D2L_DATA_DIR", "D2L_DATA_URL"];
+
+/// Bumped when the stored format or the way outputs are made changes.
+const FORMAT: &str = "d2l-book eval v1";
+
+/// The notebook-independent part of every key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Environment {
+    digest: [u8; 32],
+}
+
+impl Environment {
+    /// Hashes the `d2l` crate at `d2l_crate` (its `Cargo.toml` and every file under `src/`),
+    /// the `Cargo.lock` next to it, `rustc -V` and the values of [`PASSED_ENV`].
+    pub fn compute(d2l_crate: Option<&Path>) -> Result<Environment> {
+        let mut h = Sha256::new();
+        field(&mut h, FORMAT.as_bytes());
+        if let Some(krate) = d2l_crate {
+            let manifest = krate.join("Cargo.toml");
+            let text = std::fs::read(&manifest).with_context(|| format!("cannot read {} (set D2L_CRATE_PATH to the d2l crate)", manifest.display()))?;
+            field(&mut h, b"Cargo.toml");
+            field(&mut h, &text);
+            let mut files: Vec<_> = walkdir::WalkDir::new(krate.join("src"))
+                .into_iter()
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_file())
+                .map(|e| e.into_path())
+                .collect();
+            files.sort();
+            for file in files {
+                let rel = file.strip_prefix(krate).unwrap_or(&file);
+                field(&mut h, rel.to_string_lossy().as_bytes());
+                field(&mut h, &std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?);
+            }
+            // The workspace lock file pins what `d2l` is built with.
+            let lock = std::fs::read(krate.join("..").join("Cargo.lock")).unwrap_or_default();
+            field(&mut h, b"Cargo.lock");
+            field(&mut h, &lock);
+        }
+        field(&mut h, toolchain().as_bytes());
+        for var in PASSED_ENV {
+            field(&mut h, var.as_bytes());
+            field(&mut h, std::env::var(var).unwrap_or_default().as_bytes());
+        }
+        Ok(Environment { digest: h.finalize().into() })
+    }
+
+    /// The key of a notebook with these code cells.
+    pub fn key<'a>(&self, cells: impl IntoIterator<Item = &'a str>) -> String {
+        let mut h = Sha256::new();
+        field(&mut h, &self.digest);
+        field(&mut h, code_hash(cells).as_bytes());
+        hex(&h.finalize())
+    }
+}
+
+/// A hash of the code cells alone: stored outputs are shown while the code is unchanged,
+/// even when the environment moved on.
+pub fn code_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
+    let mut h = Sha256::new();
+    for cell in cells {
+        field(&mut h, cell.as_bytes());
+    }
+    hex(&h.finalize())
+}
+
+/// `rustc -V` (the toolchain the engine compiles cells with).
+fn toolchain() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    std::process::Command::new(rustc)
+        .arg("-V")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc unknown".into())
+}
+
+/// Length-prefixed, so that field boundaries cannot shift between inputs.
+fn field(h: &mut Sha256, bytes: &[u8]) {
+    h.update((bytes.len() as u64).to_le_bytes());
+    h.update(bytes);
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_follow_code_and_crate_sources() {
+        let dir = tempfile::tempdir().unwrap();
+        let krate = dir.path().join("d2l");
+        std::fs::create_dir_all(krate.join("src")).unwrap();
+        std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
+        std::fs::write(krate.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+        let env = Environment::compute(Some(&krate)).unwrap();
+        let a = env.key(["let x = 1;", "x"]);
+        assert_eq!(a, env.key(["let x = 1;", "x"]));
+        assert_ne!(a, env.key(["let x = 1;x", ""]), "cell boundaries count");
+        assert_ne!(a, env.key(["let x = 2;", "x"]));
+        std::fs::write(krate.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
+        let changed = Environment::compute(Some(&krate)).unwrap();
+        assert_ne!(a, changed.key(["let x = 1;", "x"]), "a d2l source change invalidates");
+        assert_eq!(code_hash(["a"]), code_hash(["a"]));
+        assert_eq!(a.len(), 64);
+    }
+}

@@ -1,0 +1,302 @@
+//! Evaluation: the pass that fills [`crate::model::Cell::outputs`] by running each notebook's
+//! executable cells (the default tab) through the kernel crate's [`Engine`], `d2l` preloaded.
+//!
+//! Every notebook runs in a fresh engine, in order; up to `jobs` notebooks run at once (each
+//! engine takes its own cache slot). Outputs are stored under `<output_dir>/eval/` with a key
+//! over the code and the environment ([`key`]), so an unchanged notebook is not run again.
+//! A failing cell stops its notebook and fails the build with the notebook's path, the cell
+//! number, the source line and the compiler's message; `keep_going` collects every failure.
+//!
+//! The engine re-executes the current program as its evaluation process, so a program that
+//! evaluates must call [`d2l_kernel::runtime_hook`] first thing in `main` (`d2l-book` does).
+
+pub mod collect;
+pub mod key;
+pub mod progress;
+pub mod store;
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::mpsc;
+
+use anyhow::Result;
+use d2l_kernel::engine::{CellError, Engine, EngineOptions};
+
+use crate::diag::Diagnostics;
+use crate::model::{BlockKind, Book};
+use crate::outputs::{attach, CellOutputs};
+use collect::NbSink;
+
+/// How to evaluate.
+#[derive(Debug, Clone)]
+pub struct EvalOptions {
+    /// Notebooks run at the same time (at least 1).
+    pub jobs: usize,
+    /// Go on after a failure and report all of them at the end.
+    pub keep_going: bool,
+    /// Draw progress bars (see [`progress::wanted`]).
+    pub progress: bool,
+}
+
+impl Default for EvalOptions {
+    fn default() -> Self {
+        EvalOptions { jobs: 1, keep_going: false, progress: progress::wanted() }
+    }
+}
+
+/// What an evaluation did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EvalStats {
+    /// Notebooks with executable cells.
+    pub notebooks: usize,
+    /// Notebooks that ran (their stored outputs were missing or stale).
+    pub executed: usize,
+    /// Notebooks whose stored outputs were current.
+    pub cached: usize,
+    /// Cells run, over all notebooks.
+    pub cells_run: usize,
+}
+
+impl std::fmt::Display for EvalStats {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} notebooks: {} executed ({} cells), {} from cache", self.notebooks, self.executed, self.cells_run, self.cached)
+    }
+}
+
+/// A cell that failed.
+#[derive(Debug, Clone)]
+pub struct Failure {
+    /// The notebook, relative to the book root.
+    pub path: PathBuf,
+    /// 1-based number of the cell among the notebook's executable cells.
+    pub cell: usize,
+    /// 1-based line in the notebook that the error points at.
+    pub line: usize,
+    /// What the engine reported.
+    pub error: CellError,
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "{}:{}: cell {} failed: {}: {}", self.path.display(), self.line, self.cell, self.error.name, self.error.value)?;
+        for line in &self.error.traceback {
+            writeln!(f, "    {line}")?;
+        }
+        Ok(())
+    }
+}
+
+/// The result of [`evaluate`].
+#[derive(Debug, Default)]
+pub struct EvalReport {
+    /// Counts.
+    pub stats: EvalStats,
+    /// Failed cells, in book order.
+    pub failures: Vec<Failure>,
+}
+
+/// One notebook to evaluate.
+struct Job {
+    page: usize,
+    name: String,
+    path: PathBuf,
+    /// (code, line of the cell's fence).
+    cells: Vec<(String, usize)>,
+    key: String,
+    code_hash: String,
+}
+
+/// What running one notebook gave.
+struct Ran {
+    job: usize,
+    cells: Vec<CellOutputs>,
+    failure: Option<Failure>,
+}
+
+/// Runs every notebook whose stored outputs are stale, attaches all outputs to the book and
+/// stores the new ones. Failures are returned in the report (the caller fails the build).
+pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) -> Result<EvalReport> {
+    let mut engine_options = EngineOptions::default();
+    // Inherited anyway; named here so that the data and scale switches reach the cells even
+    // when the engine stops inheriting the environment.
+    engine_options.env = key::PASSED_ENV.iter().filter_map(|v| Some((v.to_string(), std::env::var(v).ok()?))).collect();
+    let env = key::Environment::compute(engine_options.d2l_crate.as_deref())?;
+    let out_dir = book.config.output_dir();
+    let tab = book.config.default_tab().to_string();
+    let tabs = book.config.book.tabs.clone();
+    let mut report = EvalReport::default();
+    let mut jobs = Vec::new();
+    let mut from_cache = Vec::new();
+    for (i, page) in book.pages.iter().enumerate() {
+        let mut cells = Vec::new();
+        let mut other_lang = None;
+        for block in &page.blocks {
+            let BlockKind::Code(c) = &block.kind else { continue };
+            if !c.executable || !block.tabs.names(&tabs).contains(&tab.as_str()) {
+                continue;
+            }
+            if c.lang != "rust" {
+                other_lang.get_or_insert((block.line, c.lang.clone()));
+                continue;
+            }
+            cells.push((c.code.clone(), block.line));
+        }
+        if let Some((line, lang)) = other_lang {
+            diags.warn(&page.path, line, format!("{lang} cells are not evaluated (the engine runs Rust); this page keeps no outputs"));
+            continue;
+        }
+        if cells.is_empty() {
+            continue;
+        }
+        report.stats.notebooks += 1;
+        let codes = || cells.iter().map(|(c, _)| c.as_str());
+        let (key, code_hash) = (env.key(codes()), key::code_hash(codes()));
+        match store::read(&out_dir, &page.stem) {
+            Some(stored) if stored.key == key && stored.cells.len() == cells.len() => {
+                report.stats.cached += 1;
+                from_cache.push((i, stored.cells));
+            }
+            _ => jobs.push(Job { page: i, name: page.stem.clone(), path: page.path.clone(), cells, key, code_hash }),
+        }
+    }
+    for (i, cells) in from_cache {
+        attach(&mut book.pages[i], &tab, &tabs, cells);
+    }
+    let root = book.config.root.clone();
+    let results = run_jobs(&jobs, opts, &engine_options, &root);
+    for ran in results {
+        let job = &jobs[ran.job];
+        report.stats.executed += 1;
+        report.stats.cells_run += ran.cells.len();
+        match ran.failure {
+            Some(failure) => report.failures.push(failure),
+            None => {
+                let stored = store::Stored { key: job.key.clone(), code_hash: job.code_hash.clone(), source: job.path.display().to_string(), cells: ran.cells.clone() };
+                store::write(&out_dir, &job.name, &stored)?;
+            }
+        }
+        // Partial outputs of a failed notebook still show its error in the pages.
+        let mut cells = ran.cells;
+        cells.resize_with(job.cells.len(), Default::default);
+        attach(&mut book.pages[job.page], &tab, &tabs, cells);
+    }
+    report.failures.sort_by(|a, b| (&a.path, a.cell).cmp(&(&b.path, b.cell)));
+    Ok(report)
+}
+
+/// Runs the jobs on up to `opts.jobs` threads, each notebook in its own engine.
+fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, root: &Path) -> Vec<Ran> {
+    if jobs.is_empty() {
+        return Vec::new();
+    }
+    let bars = progress::Progress::new(jobs.len(), opts.progress);
+    let next = AtomicUsize::new(0);
+    let stop = AtomicBool::new(false);
+    let (tx, rx) = mpsc::channel();
+    std::thread::scope(|s| {
+        for _ in 0..opts.jobs.clamp(1, jobs.len()) {
+            let tx = tx.clone();
+            let (next, stop, bars) = (&next, &stop, &bars);
+            s.spawn(move || loop {
+                let k = next.fetch_add(1, Ordering::SeqCst);
+                if k >= jobs.len() || stop.load(Ordering::SeqCst) {
+                    break;
+                }
+                let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
+                let ran = run_notebook(k, &jobs[k], engine_options, root, &bar);
+                bars.done(&bar);
+                if ran.failure.is_some() && !opts.keep_going {
+                    stop.store(true, Ordering::SeqCst);
+                }
+                if tx.send(ran).is_err() {
+                    break;
+                }
+            });
+        }
+    });
+    drop(tx);
+    bars.finish();
+    let mut results: Vec<Ran> = rx.into_iter().collect();
+    results.sort_by_key(|r| r.job);
+    results
+}
+
+/// Runs one notebook's cells in order in a fresh engine, stopping at the first failure.
+fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar) -> Ran {
+    let mut engine = match Engine::new(engine_options.clone()) {
+        Ok(engine) => engine,
+        Err(e) => {
+            let error = CellError::new("EngineError", format!("cannot start the evaluation engine: {e:#}"));
+            let line = job.cells.first().map_or(1, |c| c.1);
+            return Ran { job: k, cells: Vec::new(), failure: Some(Failure { path: job.path.clone(), cell: 1, line, error }) };
+        }
+    };
+    let mut cells = Vec::with_capacity(job.cells.len());
+    for (n, (code, fence_line)) in job.cells.iter().enumerate() {
+        let mut sink = NbSink::default();
+        let result = engine.execute(code, &mut sink);
+        let count = n as u32 + 1;
+        cells.push(CellOutputs { execution_count: Some(count), outputs: sink.finish(&result, count) });
+        bar.inc(1);
+        if let Err(error) = result {
+            let line = source_line(root, &job.path, *fence_line, code, &error);
+            return Ran { job: k, cells, failure: Some(Failure { path: job.path.clone(), cell: n + 1, line, error }) };
+        }
+    }
+    Ran { job: k, cells, failure: None }
+}
+
+/// The notebook line an error points at: the cell line of the compiler's `cell:LINE:COL`
+/// found in the markdown after the cell's fence, else the cell's first line.
+fn source_line(root: &Path, path: &Path, fence_line: usize, code: &str, error: &CellError) -> usize {
+    let first = fence_line + 1;
+    let Some(cell_line) = error.traceback.iter().find_map(|l| cell_line(l)) else { return first };
+    let Some(wanted) = code.lines().nth(cell_line.saturating_sub(1)) else { return first };
+    let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
+    text.lines()
+        .enumerate()
+        .skip(fence_line)
+        .find(|(_, l)| l.trim_end() == wanted.trim_end())
+        .map_or(first + cell_line - 1, |(i, _)| i + 1)
+}
+
+/// `  --> cell:3:9` → 3.
+fn cell_line(line: &str) -> Option<usize> {
+    let rest = line.trim_start().strip_prefix("--> cell:")?;
+    rest.split(':').next()?.parse().ok()
+}
+
+/// Attaches stored outputs whose code is unchanged (for builds that do not evaluate).
+/// Returns how many pages got outputs.
+pub fn attach_stored(book: &mut Book) -> usize {
+    let out_dir = book.config.output_dir();
+    let tab = book.config.default_tab().to_string();
+    let tabs = book.config.book.tabs.clone();
+    let mut attached = 0;
+    for page in &mut book.pages {
+        let Some(stored) = store::read(&out_dir, &page.stem) else { continue };
+        let hash = key::code_hash(page.input_cells(&tab, &tabs).map(|c| c.code.as_str()));
+        if hash == stored.code_hash && attach(page, &tab, &tabs, stored.cells) {
+            attached += 1;
+        }
+    }
+    attached
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn compiler_spans_map_to_notebook_lines() {
+        assert_eq!(cell_line("  --> cell:3:9"), Some(3));
+        assert_eq!(cell_line("error: x"), None);
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("a.md"), "# T\n\n```{.rust .input}\n// Hide code\nlet a = 1;\nlet b: i32 = \"x\";\n```\n").unwrap();
+        let error = CellError { name: "CompilationError".into(), value: "mismatched types".into(), traceback: vec!["error[E0308]: mismatched types".into(), "  --> cell:2:14".into()] };
+        // The directive line was removed from the cell's code, so line 2 of the code is line 6.
+        assert_eq!(source_line(dir.path(), Path::new("a.md"), 3, "let a = 1;\nlet b: i32 = \"x\";", &error), 6);
+        let panic = CellError::new("Panic", "boom");
+        assert_eq!(source_line(dir.path(), Path::new("a.md"), 3, "let a = 1;", &panic), 4);
+    }
+}
