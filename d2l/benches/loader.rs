@@ -1,0 +1,147 @@
+//! Benchmark (not a test): what batching costs next to training, and what the progress board
+//! costs next to training.
+//!
+//! `cargo bench -p d2l --bench loader` prints, for a 60000×1×28×28 in-memory set in shuffled
+//! batches of 256: one epoch of the loader alone, one epoch of softmax regression (the loader
+//! included), and their ratio (target: under 5%). Then the same training epoch with a
+//! `ProgressBoard` drawing every batch into the d2l kernel's display protocol (output to a sink),
+//! and its overhead. Each figure is the median of several epochs.
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use d2l::data::TensorLoader;
+use d2l::display::Frontend;
+use d2l::plot::ProgressBoard;
+use d2l::prelude::*;
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() {
+    let epochs: usize = std::env::var("D2L_BENCH_EPOCHS").ok().and_then(|v| v.parse().ok()).unwrap_or(5);
+    let device = d2l::try_gpu();
+    // `D2L_BENCH_THREADS=n` sets libtorch's intra-op threads (default: libtorch's choice). On a
+    // busy machine one thread gives steadier figures: spinning OpenMP workers that wait for a
+    // descheduled sibling make every small op cost a time slice.
+    if let Some(n) = std::env::var("D2L_BENCH_THREADS").ok().and_then(|v| v.parse().ok()) {
+        tch::set_num_threads(n);
+    }
+    tch::manual_seed(0);
+    let x = Tensor::rand([60000, 1, 28, 28], (Kind::Float, Device::Cpu));
+    let y = Tensor::randint(10, [60000], (Kind::Int64, Device::Cpu));
+    let loader = TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 256).unwrap().shuffle(true).seed(0).device(device);
+    let in_order = TensorLoader::new((x, y), 256).unwrap().device(device);
+    println!("device: {device:?}; {} examples, {} batches of {}", loader.num_examples(), loader.len(), loader.batch_size());
+
+    let sync = || {
+        if let Device::Cuda(i) = device {
+            tch::Cuda::synchronize(i as i64);
+        }
+    };
+
+    // Softmax regression: linear 784 -> 10, cross-entropy, SGD.
+    let vs = nn::VarStore::new(device);
+    let net = nn::linear(vs.root(), 784, 10, Default::default());
+    let mut opt = nn::Sgd::default().build(&vs, 0.1).unwrap();
+    let mut board = ProgressBoard::new()
+        .xlabel("epoch")
+        .xlim(0.0, (epochs + 1) as f64)
+        .with_writer(Frontend::D2lKernel, SinkWriter(std::io::sink()));
+
+    // The three kinds of epoch are interleaved, so that a busy machine slows them alike; each is
+    // timed in wall-clock and in CPU time of the whole process (all of libtorch's threads).
+    let (mut loader_times, mut train_times, mut board_times, mut order_times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for e in 0..epochs + 1 {
+        // The loader alone: every batch is produced (and synchronised on a GPU).
+        let t = Clock::start();
+        let mut n = 0i64;
+        for (xb, _yb) in &loader {
+            n += xb.size()[0];
+        }
+        sync();
+        assert_eq!(n, 60000);
+        let loader_t = t.stop();
+
+        // Without shuffling every batch is a view: the floor of what a loader costs.
+        let t = Clock::start();
+        let n = in_order.iter().map(|(xb, _)| xb.size()[0]).sum::<i64>();
+        sync();
+        assert_eq!(n, 60000);
+        let order_t = t.stop();
+
+        let mut epoch = |board: Option<&mut ProgressBoard>| {
+            let t = Clock::start();
+            let mut board = board;
+            let n = loader.len();
+            for (i, (xb, yb)) in loader.iter().enumerate() {
+                let loss = net.forward(&xb.flatten(1, -1)).cross_entropy_for_logits(&yb);
+                opt.backward_step(&loss);
+                if let Some(b) = board.as_deref_mut() {
+                    // As the book's trainer does: the loss of every batch, averaged per half epoch.
+                    b.draw(e as f64 + (i + 1) as f64 / n as f64, &loss, "train_loss", n / 2);
+                }
+            }
+            sync();
+            t.stop()
+        };
+        let train_t = epoch(None);
+        let board_t = epoch(Some(&mut board));
+        if e > 0 {
+            // Epoch 0 warms up.
+            loader_times.push(loader_t);
+            order_times.push(order_t);
+            train_times.push(train_t);
+            board_times.push(board_t);
+        }
+    }
+    board.finish();
+
+    for (what, pick) in [("wall", 0usize), ("cpu", 1usize)] {
+        let m = |v: &[(Duration, Duration)]| median(v.iter().map(|p| if pick == 0 { p.0 } else { p.1 }).collect());
+        let (l, t, b, o) = (m(&loader_times), m(&train_times), m(&board_times), m(&order_times));
+        println!("[{what}] loader epoch (shuffled, batch 256):        {:8.1} ms", l.as_secs_f64() * 1e3);
+        println!("[{what}] loader epoch (in order: views, no copy):   {:8.1} ms", o.as_secs_f64() * 1e3);
+        println!("[{what}] softmax regression epoch (loader incl.):   {:8.1} ms", t.as_secs_f64() * 1e3);
+        println!("[{what}] loader / training:                         {:8.2} %  (target < 5 %)", 100.0 * l.as_secs_f64() / t.as_secs_f64());
+        println!("[{what}] training epoch with a live ProgressBoard:  {:8.1} ms", b.as_secs_f64() * 1e3);
+        println!("[{what}] board overhead:                            {:8.2} %", 100.0 * (b.as_secs_f64() - t.as_secs_f64()) / t.as_secs_f64());
+    }
+    println!("board renders: {} over {} epochs; libtorch threads: {}", board.render_count(), epochs + 1, tch::get_num_threads());
+}
+
+/// Wall-clock and process CPU time.
+struct Clock {
+    wall: Instant,
+    cpu: Duration,
+}
+
+fn process_cpu() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `ts` is a valid out-pointer for the duration of the call.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+impl Clock {
+    fn start() -> Clock {
+        Clock { wall: Instant::now(), cpu: process_cpu() }
+    }
+    fn stop(&self) -> (Duration, Duration) {
+        (self.wall.elapsed(), process_cpu() - self.cpu)
+    }
+}
+
+/// `std::io::Sink` is `Write + Send + 'static` already; the wrapper only names it.
+struct SinkWriter(std::io::Sink);
+
+impl Write for SinkWriter {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.write(b)
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}

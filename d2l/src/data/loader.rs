@@ -1,0 +1,276 @@
+//! [`TensorLoader`]: minibatches of in-memory tensors (d2l's `get_tensorloader`).
+
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tch::{Device, Kind, Tensor};
+
+use super::DataError;
+
+/// What a [`TensorLoader`] batches: one tensor, a tuple of tensors or a `Vec` of tensors, all
+/// with the same first dimension (the examples).
+pub trait Batch: Sized {
+    /// The tensors, in order.
+    fn tensors(&self) -> Vec<&Tensor>;
+    /// The same structure built from tensors in the same order.
+    fn from_tensors(tensors: Vec<Tensor>) -> Self;
+}
+
+impl Batch for Tensor {
+    fn tensors(&self) -> Vec<&Tensor> {
+        vec![self]
+    }
+    fn from_tensors(mut t: Vec<Tensor>) -> Self {
+        t.remove(0)
+    }
+}
+
+impl Batch for Vec<Tensor> {
+    fn tensors(&self) -> Vec<&Tensor> {
+        self.iter().collect()
+    }
+    fn from_tensors(t: Vec<Tensor>) -> Self {
+        t
+    }
+}
+
+macro_rules! tuple_batch {
+    ($($name:ident $idx:tt),+) => {
+        impl Batch for ($($name,)+) {
+            fn tensors(&self) -> Vec<&Tensor> {
+                vec![$(&self.$idx),+]
+            }
+            fn from_tensors(t: Vec<Tensor>) -> Self {
+                let mut it = t.into_iter();
+                ($({ let _ = stringify!($name); it.next().expect("one tensor per tuple field") },)+)
+            }
+        }
+    };
+}
+tuple_batch!(Tensor 0, Tensor 1);
+tuple_batch!(Tensor 0, Tensor 1, Tensor 2);
+tuple_batch!(Tensor 0, Tensor 1, Tensor 2, Tensor 3);
+
+/// Minibatches over tensors that are already in memory: batch size, optional (seeded) shuffling
+/// each epoch, dropping the last incomplete batch, and device placement.
+///
+/// The data is moved to the loader's device once; each batch is then one `narrow` (no copy) or,
+/// when shuffling, one `index_select` per tensor with a slice of the epoch's permutation — never
+/// a copy per example.
+///
+/// ```
+/// use d2l::prelude::*;
+/// use d2l::data::TensorLoader;
+/// let x = Tensor::arange(10, (Kind::Float, Device::Cpu)).reshape([10, 1]);
+/// let y = Tensor::arange(10, (Kind::Int64, Device::Cpu));
+/// let loader = TensorLoader::new((x, y), 4).unwrap().shuffle(true).seed(0);
+/// assert_eq!(loader.len(), 3); // 4 + 4 + 2
+/// let mut seen = Vec::new();
+/// for (xb, yb) in &loader {
+///     assert_eq!(xb.size()[0], yb.size()[0]);
+///     seen.extend(Vec::<i64>::try_from(yb).unwrap());
+/// }
+/// seen.sort();
+/// assert_eq!(seen, (0..10).collect::<Vec<_>>());
+/// ```
+pub struct TensorLoader<B: Batch = (Tensor, Tensor)> {
+    tensors: Vec<Tensor>,
+    examples: i64,
+    batch_size: i64,
+    shuffle: bool,
+    drop_last: bool,
+    seed: Option<u64>,
+    epoch: AtomicU64,
+    _batch: std::marker::PhantomData<fn() -> B>,
+}
+
+impl<B: Batch> TensorLoader<B> {
+    /// A loader over `data` in batches of `batch_size`, in order, keeping the last partial batch.
+    /// Fails when the tensors do not share their first dimension or `batch_size` is zero.
+    pub fn new(data: B, batch_size: usize) -> Result<Self, DataError> {
+        let tensors: Vec<Tensor> = data.tensors().into_iter().map(Tensor::shallow_clone).collect();
+        if tensors.is_empty() {
+            return Err(DataError::Invalid("TensorLoader needs at least one tensor".into()));
+        }
+        if batch_size == 0 {
+            return Err(DataError::Invalid("TensorLoader: batch_size must be at least 1".into()));
+        }
+        let mut examples = None;
+        for (i, t) in tensors.iter().enumerate() {
+            let n = t.size().first().copied().ok_or_else(|| {
+                DataError::Invalid(format!("TensorLoader: tensor {i} is a scalar; it needs a first dimension of examples"))
+            })?;
+            match examples {
+                None => examples = Some(n),
+                Some(m) if m != n => {
+                    return Err(DataError::Invalid(format!(
+                        "TensorLoader: tensor {i} has {n} examples but tensor 0 has {m} (sizes {:?})",
+                        tensors.iter().map(|t| t.size()).collect::<Vec<_>>()
+                    )))
+                }
+                _ => {}
+            }
+        }
+        Ok(TensorLoader {
+            tensors,
+            examples: examples.unwrap_or(0),
+            batch_size: batch_size as i64,
+            shuffle: false,
+            drop_last: false,
+            seed: None,
+            epoch: AtomicU64::new(0),
+            _batch: std::marker::PhantomData,
+        })
+    }
+
+    /// Whether to visit the examples in a new random order every epoch.
+    pub fn shuffle(mut self, shuffle: bool) -> Self {
+        self.shuffle = shuffle;
+        self
+    }
+
+    /// Seeds the shuffling: the sequence of epochs' orders is then the same on every run.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// Whether to leave out the last batch when it is smaller than the batch size.
+    pub fn drop_last(mut self, drop_last: bool) -> Self {
+        self.drop_last = drop_last;
+        self
+    }
+
+    /// Moves the data to `device` (once, now) so that batches come out there.
+    pub fn device(mut self, device: Device) -> Self {
+        self.tensors = self.tensors.iter().map(|t| t.to_device(device)).collect();
+        self
+    }
+
+    /// The device the batches are on.
+    pub fn current_device(&self) -> Device {
+        self.tensors[0].device()
+    }
+
+    /// The number of examples.
+    pub fn num_examples(&self) -> usize {
+        self.examples as usize
+    }
+
+    /// The batch size.
+    pub fn batch_size(&self) -> usize {
+        self.batch_size as usize
+    }
+
+    /// The number of batches per epoch.
+    pub fn len(&self) -> usize {
+        let full = self.examples / self.batch_size;
+        let partial = i64::from(self.examples % self.batch_size != 0 && !self.drop_last);
+        (full + partial) as usize
+    }
+
+    /// Whether an epoch has no batch.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// One epoch of batches. With shuffling, each call draws the next order.
+    pub fn iter(&self) -> Batches<'_, B> {
+        let order = if self.shuffle {
+            let epoch = self.epoch.fetch_add(1, Ordering::Relaxed);
+            let seed = match self.seed {
+                Some(s) => s ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F),
+                None => random_seed(),
+            };
+            Some(permutation(self.examples as usize, seed).to_device(self.current_device()))
+        } else {
+            None
+        };
+        Batches { loader: self, order, next: 0, end: self.len() as i64 * self.batch_size }
+    }
+}
+
+impl<'a, B: Batch> IntoIterator for &'a TensorLoader<B> {
+    type Item = B;
+    type IntoIter = Batches<'a, B>;
+    fn into_iter(self) -> Batches<'a, B> {
+        self.iter()
+    }
+}
+
+impl<B: Batch> std::fmt::Debug for TensorLoader<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TensorLoader")
+            .field("examples", &self.examples)
+            .field("batch_size", &self.batch_size)
+            .field("shuffle", &self.shuffle)
+            .field("drop_last", &self.drop_last)
+            .field("seed", &self.seed)
+            .field("device", &self.current_device())
+            .finish()
+    }
+}
+
+/// The batches of one epoch of a [`TensorLoader`].
+pub struct Batches<'a, B: Batch> {
+    loader: &'a TensorLoader<B>,
+    order: Option<Tensor>,
+    next: i64,
+    end: i64,
+}
+
+impl<B: Batch> Iterator for Batches<'_, B> {
+    type Item = B;
+
+    fn next(&mut self) -> Option<B> {
+        let l = self.loader;
+        if self.next >= self.end.min(l.examples) {
+            return None;
+        }
+        let len = l.batch_size.min(l.examples - self.next);
+        let start = self.next;
+        self.next += l.batch_size;
+        let tensors = match &self.order {
+            Some(order) => {
+                let idx = order.narrow(0, start, len);
+                l.tensors.iter().map(|t| t.index_select(0, &idx)).collect()
+            }
+            None => l.tensors.iter().map(|t| t.narrow(0, start, len)).collect(),
+        };
+        Some(B::from_tensors(tensors))
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let l = self.loader;
+        let left = (self.end.min(l.examples) - self.next).max(0);
+        let n = ((left + l.batch_size - 1) / l.batch_size) as usize;
+        (n, Some(n))
+    }
+}
+
+impl<B: Batch> ExactSizeIterator for Batches<'_, B> {}
+
+/// A permutation of `0..n` from a seed (Fisher–Yates with SplitMix64), as an `Int64` tensor.
+fn permutation(n: usize, seed: u64) -> Tensor {
+    let mut state = seed;
+    let mut next = || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let mut v: Vec<i64> = (0..n as i64).collect();
+    for i in (1..n).rev() {
+        // Lemire's multiply-shift maps 64 random bits to 0..=i without a division.
+        let j = ((next() as u128 * (i as u128 + 1)) >> 64) as usize;
+        v.swap(i, j);
+    }
+    Tensor::from_slice(&v).to_kind(Kind::Int64)
+}
+
+fn random_seed() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
+    h.finish()
+}
