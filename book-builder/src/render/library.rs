@@ -24,7 +24,7 @@ pub fn generate(book: &Book) -> Result<BTreeMap<String, String>> {
         let module = module_name(&page.stem);
         for block in &page.blocks {
             let BlockKind::Code(cell) = &block.kind else { continue };
-            if !cell.save || cell.lang != "rust" {
+            if !cell.save || !cell.executable || cell.lang != "rust" {
                 continue;
             }
             if chapters.last().is_none_or(|c| c.0 != module) {
