@@ -147,6 +147,23 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "42")
 
+    def test_final_value_display(self) -> None:
+        """A Debug value shows with {:?}; a type's own evcxr_display wins over the kernel's."""
+        self.flush_channels()
+        reply, msgs = ks.run_cell(self.kc, 'String::from("hi")')
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": '"hi"'})
+        code = (
+            "#[derive(Debug)]\nstruct Shown;\n"
+            "impl Shown {\n    fn evcxr_display(&self) {\n"
+            '        println!("EVCXR_BEGIN_CONTENT text/html\\n<b>shown</b>\\nEVCXR_END_CONTENT");\n'
+            "    }\n}\nShown"
+        )
+        reply, msgs = ks.run_cell(self.kc, code)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        data = ks.of_type(msgs, "execute_result")[0]["content"]["data"]
+        self.assertEqual(data, {"text/html": "<b>shown</b>"})
+
     def test_crash_restarts_evaluation(self) -> None:
         self.flush_channels()
         reply, _ = ks.run_cell(self.kc, "std::process::abort();")
