@@ -148,7 +148,7 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "42")
 
     def test_final_value_display(self) -> None:
-        """A Debug value shows with {:?}; a type's own evcxr_display wins over the kernel's."""
+        """A Debug value shows with {:?}; a type's own or d2l's evcxr_display wins over the kernel's."""
         self.flush_channels()
         reply, msgs = ks.run_cell(self.kc, 'String::from("hi")')
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
@@ -163,6 +163,11 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         data = ks.of_type(msgs, "execute_result")[0]["content"]["data"]
         self.assertEqual(data, {"text/html": "<b>shown</b>"})
+        # d2l's `Show` (brought by the prelude) wins too: a tensor shows as HTML and text.
+        reply, msgs = ks.run_cell(self.kc, "let t = Tensor::from_slice(&[1i64, 2]);\nt")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        results = ks.of_type(msgs, "execute_result") + ks.of_type(msgs, "display_data")
+        self.assertTrue(any("d2l-tensor" in m["content"]["data"].get("text/html", "") for m in results), results)
 
     def test_crash_restarts_evaluation(self) -> None:
         self.flush_channels()

@@ -68,18 +68,22 @@ pub fn preload_code(d2l_crate: &std::path::Path, libtorch: Option<&std::path::Pa
 /// Defined in every preloaded context, so that a cell's final value compiles once.
 ///
 /// evcxr shows a cell's final expression by compiling `(expr).evcxr_display();` and, when
-/// that fails because the type has no such method (integers, strings, tensors: nearly every
-/// value), compiling the cell a second time with `format!("{:?}", &(expr))`. The failed
-/// attempt costs a whole `cargo build` up to type checking. With this blanket trait every
-/// `Debug` value has an `evcxr_display` that writes the same `text/plain` block, so the first
-/// attempt succeeds. A type's own inherent `evcxr_display` still wins (inherent methods come
-/// first), and a value that is not `Debug` takes evcxr's usual path. evcxr's `:fmt` does not
-/// apply to this display.
+/// that fails because the type has no such method (integers, strings, vectors: most values),
+/// compiling the cell a second time with `format!("{:?}", &(expr))`. The failed attempt costs a
+/// whole `cargo build` up to type checking. With this blanket trait every `Debug` value has an
+/// `evcxr_display` that writes the same `text/plain` block, so the first attempt succeeds.
+///
+/// Its method takes `&mut self` on purpose: method lookup tries `&value` before `&mut value`,
+/// so a type's own inherent `evcxr_display` and any trait's `evcxr_display(&self)` in scope
+/// (d2l's `Show`: tensors, plots, figures) are found first and win. A final expression that is
+/// an immutable variable cannot be borrowed mutably, and a value that is not `Debug` has no
+/// such method: both take evcxr's usual second compile, with the same output as before. evcxr's
+/// `:fmt` does not apply to this display.
 pub const DEBUG_DISPLAY: &str = r#"trait D2lKernelDebugDisplay {
-    fn evcxr_display(&self);
+    fn evcxr_display(&mut self);
 }
 impl<T: std::fmt::Debug + ?Sized> D2lKernelDebugDisplay for T {
-    fn evcxr_display(&self) {
+    fn evcxr_display(&mut self) {
         use std::io::Write;
         let text = format!("{self:?}");
         let mut out = std::io::stdout().lock();
