@@ -17,6 +17,7 @@
 //! | [`display`] | showing values in notebooks: the stdout protocol, [`Show`](display::Show), tensors |
 //! | [`plot`] | [`plot()`](plot::plot), [`ProgressBoard`](plot::ProgressBoard), [`show_images`](plot::show_images), [`show_heatmaps`](plot::show_heatmaps), [`Figure`](plot::Figure) |
 //! | [`data`] | the data hub ([`download`](data::download)), archives, IDX files, Fashion-MNIST, [`TensorLoader`](data::TensorLoader), CSV tables |
+//! | [`scale`] | `D2L_SCALE`, the one switch that scales heavy training down for CI |
 //! | [`utils`] | [`Timer`], [`Accumulator`] |
 
 pub use tch;
@@ -34,6 +35,7 @@ pub mod device;
 pub mod display;
 pub mod plot;
 pub mod prelude;
+pub mod scale;
 pub mod utils;
 
 pub use data::{download, TensorLoader};

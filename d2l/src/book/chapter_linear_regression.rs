@@ -181,8 +181,10 @@ impl Trainer {
     pub fn fit<M: Module, D: DataModule>(&mut self, model: &mut M, data: &D) -> Vec<EpochStats> {
         model.to_device(self.device);
         let mut optimizer = model.configure_optimizers();
-        let mut history = Vec::with_capacity(self.max_epochs);
-        for epoch in 0..self.max_epochs {
+        // `D2L_SCALE` (see `d2l::scale`) may shorten the run, e.g. in CI.
+        let epochs = d2l::scale::scaled_epochs(self.max_epochs);
+        let mut history = Vec::with_capacity(epochs);
+        for epoch in 0..epochs {
             let train_loss = self.fit_epoch(model, &mut optimizer, data, epoch);
             let val = self.validate(model, data, epoch);
             history.push(EpochStats {
@@ -191,6 +193,8 @@ impl Trainer {
                 val,
             });
         }
+        // Draw the points that arrived since the last redraw and leave the final figure.
+        self.board.finish();
         history
     }
 
