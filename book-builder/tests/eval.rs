@@ -61,7 +61,8 @@ fn eval_runs_notebooks_caches_outputs_and_reports_failures() {
     assert_eq!(result["output_type"], "execute_result");
     assert_eq!(result["data"]["text/plain"], "43");
     let display = serde_json::to_string(&stored(&root, "chapter_eval/display")).unwrap();
-    assert!(display.contains("\"output_type\":\"display_data\"") && display.contains("image/svg+xml") && display.contains("class=\\\"evaluated\\\""), "{display}");
+    // The content block is the cell's last output, so it is the cell's result (as in the kernel).
+    assert!(display.contains("\"output_type\":\"execute_result\"") && display.contains("image/svg+xml") && display.contains("class=\\\"evaluated\\\""), "{display}");
 
     // 2. Nothing changed: nothing runs.
     let (ok, out, err) = d2l_book(&root, &data_dir, &["build", "eval"]);

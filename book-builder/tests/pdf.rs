@@ -23,10 +23,13 @@ fn fixture_book_builds_to_a_pdf_with_numbers_math_code_outputs_and_references() 
     // The intro's printed output says it came from synthetic data.
     let sidecar = root.join("chapter_basics/intro.outputs.json");
     let text = std::fs::read_to_string(&sidecar).unwrap().replace("[\"9\\n\"]", "[\"9\\n[d2l: synthetic data] Fashion-MNIST stand-in\\n\"]");
+    // An image output that cannot be decoded (bad checksum) costs only that image.
+    let text = text.replace("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/5ncLrgAAAABJRU5ErkJggg==", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==");
     std::fs::write(&sidecar, text).unwrap();
 
     let (ok, out, err) = common::cli(&root, &["build", "pdf"]);
     assert!(ok, "{out}\n{err}");
+    assert!(err.contains("chapter_basics/intro.md:") && err.contains("cannot be embedded in the PDF"), "the broken image is reported: {err}");
     let pdf = root.join("_build/pdf/fixture-book.pdf");
     assert!(out.contains("pdf: ") && pdf.exists(), "{out}");
     let bytes = std::fs::read(&pdf).unwrap();
@@ -53,6 +56,7 @@ fn fixture_book_builds_to_a_pdf_with_numbers_math_code_outputs_and_references() 
     assert!(squashed.contains("pub fn square(x: f64) -> f64"), "{squashed}");
     assert!(squashed.contains("println!(\"{}\", square(3.0));"), "{squashed}");
     assert!(squashed.contains("16.0") && squashed.contains("mismatched types"), "{squashed}");
+    assert!(squashed.contains("an image output that could not be embedded"), "{squashed}");
     assert!(!squashed.contains("SHOULD-BE-HIDDEN") && !squashed.contains("d2l::plot(&[1.0"), "{squashed}");
     // The PyTorch tab is not the book's default tab: its code is not in the PDF.
     assert!(!squashed.contains("def square(x)"), "{squashed}");

@@ -11,7 +11,30 @@ pub const PRELUDE: &str = include_str!("../../../assets/pdf/mitex.typ");
 /// Converts LaTeX math (without `$` delimiters) to typst math markup.
 pub fn convert(latex: &str) -> Result<String, String> {
     let cleaned = strip_unsupported(latex);
-    mitex::convert_math(&cleaned, None)
+    mitex::convert_math(&cleaned, None).map(|typst| rename_symbols(&typst))
+}
+
+/// Symbol names mitex writes that typst 0.15 renamed (`diff` is defined in the prelude).
+const RENAMED: &[(&str, &str)] = &[("dot.circle", "dot.o"), ("sect.big", "inter.big"), ("sect", "inter"), ("angle.l", "chevron.l"), ("angle.r", "chevron.r")];
+
+/// Replaces [`RENAMED`] names where they stand as whole names (not part of a longer one).
+fn rename_symbols(typst: &str) -> String {
+    let mut out = typst.to_string();
+    for (old, new) in RENAMED {
+        let mut result = String::with_capacity(out.len());
+        let mut rest = out.as_str();
+        while let Some(at) = rest.find(old) {
+            let before_ok = rest[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
+            let after = &rest[at + old.len()..];
+            let after_ok = after.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
+            result.push_str(&rest[..at]);
+            result.push_str(if before_ok && after_ok { new } else { old });
+            rest = after;
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
 }
 
 /// Drops commands that only matter to LaTeX's own numbering (`\label`, `\tag`, `\nonumber`,
@@ -51,7 +74,8 @@ mod tests {
 
     #[test]
     fn numbering_commands_are_dropped() {
-        assert_eq!(strip_unsupported(r"a = b \label{eq:x} \nonumber"), "a = b   ");
+        assert_eq!(strip_unsupported(r"a = b \label{eq:x} \nonumber").trim_end(), "a = b");
+        assert_eq!(rename_symbols("a dot.circle b angle.l x angle.r dot.circles"), "a dot.o b chevron.l x chevron.r dot.circles");
         assert_eq!(strip_unsupported(r"\frac{a}{b} \\ c"), r"\frac{a}{b} \\ c");
         assert_eq!(strip_unsupported(r"\alpha\tag{1}"), r"\alpha");
     }

@@ -3,8 +3,8 @@
 //! [`source`] writes the model as typst markup against `assets/pdf/template.typ` (title page,
 //! contents, page numbers, code and output styles) with math converted by `mitex` ([`math`]);
 //! [`world`] holds it all in memory with the fonts shipped in `typst-kit`. A block that typst
-//! rejects is reported with its notebook line and typeset again with its math as LaTeX text,
-//! so one bad equation does not cost the whole book.
+//! rejects is reported with its notebook line and typeset again simplified (math as LaTeX
+//! text, images left out), so one bad equation or image does not cost the whole book.
 
 pub mod escape;
 mod inline;
@@ -93,7 +93,12 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
         let mut blamed = Vec::new();
         let mut unplaced = Vec::new();
         for error in errors.iter() {
-            let origin = span_start(main, error.span).and_then(|at| origins.iter().find(|o| o.range.contains(&at)));
+            // The error itself, else the innermost call in the book source that led to it
+            // (an image that cannot be decoded fails inside the template's helper).
+            let at = span_start(main, error.span).or_else(|| {
+                error.trace.iter().rev().find_map(|t| span_start(main, typst::syntax::DiagSpan::from_span(t.span, None)))
+            });
+            let origin = at.and_then(|at| origins.iter().find(|o| o.range.contains(&at)));
             match origin {
                 Some(o) => blamed.push(((o.page, o.block), error.message.to_string())),
                 None => unplaced.push(error.message.to_string()),
@@ -107,7 +112,7 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
             let line = book.pages[page].blocks[block].line;
             if plain.insert((page, block)) {
                 progressed = true;
-                diags.warn(&book.pages[page].path, line, format!("the PDF cannot typeset this block ({message}); its math is shown as LaTeX instead"));
+                diags.warn(&book.pages[page].path, line, format!("the PDF cannot typeset this block ({message}); it is shown simplified (math as LaTeX, images left out)"));
             } else {
                 bail!("{}:{line}: the PDF cannot typeset this block: {message}", book.pages[page].path.display());
             }
@@ -185,6 +190,7 @@ mod tests {
         r"\underbrace{a + b}_{c}",
         r"\mathbf{X} \in \mathbb{R}^{n \times d} \label{eq:x}",
         r"\top \perp \infty \partial \forall \exists",
+        r"\mathcal{A} \cap \mathcal{B} \cup C \setminus D \subseteq E \bigcap_i F_i",
         r"\mathrm{d}x \; \! \, \: \quad \qquad",
     ];
 

@@ -187,11 +187,13 @@ impl<'a> Writer<'a> {
             }
             BlockKind::Figure(f) => {
                 let width = f.width.as_deref().and_then(width_ratio);
-                let image = match self.image_file(pi, &f.src) {
+                let file = if self.simplified() { None } else { self.image_file(pi, &f.src) };
+                let image = match file {
                     Some(path) => match width {
                         Some(w) => format!("image({}, width: {w})", string(&path)),
                         None => format!("d2l-output-image({})", string(&path)),
                     },
+                    None if self.simplified() => format!("[#raw({})]", string(&f.src)),
                     None => {
                         self.warn(block.line, format!("image {} is not in the book folder; the PDF shows its path instead", f.src));
                         format!("[#raw({})]", string(&f.src))
@@ -243,7 +245,7 @@ impl<'a> Writer<'a> {
     /// LaTeX → typst math (`$…$`), or the LaTeX as text when it cannot be converted.
     pub(super) fn math(&mut self, latex: &str, display: bool, _page: usize) -> String {
         let fallback = || format!("#d2l-latex({}, block: {display})", string(latex.trim()));
-        if self.plain.contains(&self.current) {
+        if self.simplified() {
             return fallback();
         }
         match math::convert(latex) {
@@ -256,6 +258,11 @@ impl<'a> Writer<'a> {
                 fallback()
             }
         }
+    }
+
+    /// Whether the current block is typeset simplified (typst rejected it before).
+    fn simplified(&self) -> bool {
+        self.plain.contains(&self.current)
     }
 
     fn cell(&mut self, out: &mut String, cell: &Cell) {
@@ -276,17 +283,28 @@ impl<'a> Writer<'a> {
             Output::Stream { text, .. } => out.push_str(&format!("#d2l-output[{}]\n", text_output(text))),
             Output::DisplayData { data, .. } | Output::ExecuteResult { data, .. } => {
                 let data = &data.0;
-                if let Some(svg) = data.get("image/svg+xml") {
-                    let path = self.output_file("svg", svg.as_bytes().to_vec());
-                    out.push_str(&format!("#d2l-output(d2l-output-image({}))\n", string(&path)));
-                } else if let Some(png) = data.get("image/png") {
-                    let clean: String = png.chars().filter(|c| !c.is_whitespace()).collect();
-                    match base64::engine::general_purpose::STANDARD.decode(clean) {
-                        Ok(bytes) => {
-                            let path = self.output_file("png", bytes);
+                let image = data.contains_key("image/svg+xml") || data.contains_key("image/png");
+                if image && self.simplified() {
+                    out.push_str("#d2l-output[#emph[(an image output that could not be embedded)]]\n");
+                } else if image {
+                    let decoded = match (data.get("image/svg+xml"), data.get("image/png")) {
+                        (Some(svg), _) => Ok(("svg", svg.as_bytes().to_vec())),
+                        (None, Some(png)) => {
+                            let clean: String = png.chars().filter(|c| !c.is_whitespace()).collect();
+                            base64::engine::general_purpose::STANDARD.decode(clean).map(|b| ("png", b)).map_err(|e| format!("not valid base64: {e}"))
+                        }
+                        (None, None) => Err("no image".to_string()),
+                    };
+                    match decoded.and_then(|(ext, bytes)| check_image(ext, &bytes).map(|()| (ext, bytes))) {
+                        Ok((ext, bytes)) => {
+                            let path = self.output_file(ext, bytes);
                             out.push_str(&format!("#d2l-output(d2l-output-image({}))\n", string(&path)));
                         }
-                        Err(_) => out.push_str("#d2l-output[#emph[(an image output that is not valid base64)]]\n"),
+                        Err(e) => {
+                            let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
+                            self.warn(line, format!("an image output of this cell cannot be embedded in the PDF ({e}); it is left out"));
+                            out.push_str("#d2l-output[#emph[(an image output that could not be embedded)]]\n");
+                        }
                     }
                 } else if let Some(text) = data.get("text/plain") {
                     out.push_str(&format!("#d2l-output[{}]\n", text_output(text)));
@@ -321,6 +339,12 @@ impl<'a> Writer<'a> {
             return Some(p.clone());
         }
         let bytes = std::fs::read(self.book.config.root.join(&rel)).ok()?;
+        let ext = rel.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        if let Err(e) = check_image(&ext, &bytes) {
+            let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
+            self.warn(line, format!("image {} cannot be embedded in the PDF ({e})", rel.display()));
+            return None;
+        }
         let path = format!("book/{}", rel.to_string_lossy().replace('\\', "/"));
         self.files.push((path.clone(), bytes));
         self.file_paths.insert(rel, path.clone());
@@ -345,6 +369,21 @@ impl<'a> Writer<'a> {
             ));
         }
     }
+}
+
+/// Whether typst can decode an image (checked up front, so one broken image is reported
+/// with its notebook line instead of failing the layout).
+fn check_image(ext: &str, bytes: &[u8]) -> Result<(), String> {
+    use typst::foundations::Bytes;
+    use typst::visualize::{ExchangeFormat, RasterImage, SvgImage};
+    let format = match ext {
+        "svg" => return SvgImage::new(Bytes::new(bytes.to_vec())).map(|_| ()).map_err(|e| format!("{e:?}")),
+        "png" => ExchangeFormat::Png,
+        "jpg" | "jpeg" => ExchangeFormat::Jpg,
+        "gif" => ExchangeFormat::Gif,
+        _ => return Ok(()),
+    };
+    RasterImage::plain(Bytes::new(bytes.to_vec()), format).map(|_| ()).map_err(|e| e.to_string())
 }
 
 fn page_label(page: usize, id: &str) -> String {
