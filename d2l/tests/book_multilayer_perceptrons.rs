@@ -67,8 +67,14 @@ fn k_fold_splits_partition_the_data_exactly() {
         let mut both: Vec<i64> = train.iter().chain(&val).copied().collect();
         both.sort_unstable();
         assert_eq!(both, (0..n).collect::<Vec<_>>());
-        assert_eq!(row_ids(&split.y_train), train.iter().map(|r| r * 10).collect::<Vec<_>>());
-        assert_eq!(row_ids(&split.y_val), val.iter().map(|r| r * 10).collect::<Vec<_>>());
+        assert_eq!(
+            row_ids(&split.y_train),
+            train.iter().map(|r| r * 10).collect::<Vec<_>>()
+        );
+        assert_eq!(
+            row_ids(&split.y_val),
+            val.iter().map(|r| r * 10).collect::<Vec<_>>()
+        );
         all_val.extend(val);
     }
     assert_eq!(all_val, (0..n).collect::<Vec<_>>());
@@ -80,7 +86,10 @@ fn k_fold_split_loaders() {
     let x = Tensor::arange(20, (Kind::Float, Device::Cpu)).reshape([-1, 1]);
     let split = k_fold_data(&x, &x, 4, 6).remove(1);
     let train: Vec<Batch> = split.train_dataloader().collect();
-    assert_eq!(train.iter().map(|(x, _)| x.size()[0]).collect::<Vec<_>>(), [6, 6, 3]);
+    assert_eq!(
+        train.iter().map(|(x, _)| x.size()[0]).collect::<Vec<_>>(),
+        [6, 6, 3]
+    );
     let mut seen: Vec<i64> = train.iter().flat_map(|(x, _)| row_ids(x)).collect();
     seen.sort_unstable();
     assert_eq!(seen, (0..5).chain(10..20).collect::<Vec<_>>());
@@ -112,18 +121,29 @@ fn house_data_is_standardized_and_one_hot_encoded() {
     // Area: 100..400 present in 4 rows, mean 250, sample std 129.1; the missing one is 0.
     let area = values(&all.select(1, 0));
     let std = (50_000.0f64 / 3.0).sqrt();
-    for (got, want) in area.iter().zip([-150.0 / std, -50.0 / std, 50.0 / std, 150.0 / std, 0.0]) {
+    for (got, want) in area
+        .iter()
+        .zip([-150.0 / std, -50.0 / std, 50.0 / std, 150.0 / std, 0.0])
+    {
         assert!((got - want).abs() < 1e-5, "area {area:?}");
     }
     // Rooms: 3, 5, 4, 6 present (mean 4.5); the missing one is 0 = the mean.
     let rooms = values(&all.select(1, 1));
-    assert!(rooms[1].abs() < 1e-6 && rooms[0] < 0.0 && rooms[4] > 0.0, "rooms {rooms:?}");
+    assert!(
+        rooms[1].abs() < 1e-6 && rooms[0] < 0.0 && rooms[4] > 0.0,
+        "rooms {rooms:?}"
+    );
     let present: Vec<f64> = [0, 2, 3, 4].iter().map(|&i| rooms[i]).collect();
     let mean = present.iter().sum::<f64>() / 4.0;
     let var = present.iter().map(|r| (r - mean).powi(2)).sum::<f64>() / 3.0;
-    assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "rooms {rooms:?}");
+    assert!(
+        mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5,
+        "rooms {rooms:?}"
+    );
     // One-hot: Grvl, Pave, nan.
-    let street: Vec<Vec<f64>> = (0..5).map(|r| values(&all.get(r).narrow(0, 2, 3))).collect();
+    let street: Vec<Vec<f64>> = (0..5)
+        .map(|r| values(&all.get(r).narrow(0, 2, 3)))
+        .collect();
     assert_eq!(
         street,
         [
@@ -200,7 +220,10 @@ fn dropout_layer_zeroes_and_rescales() {
     let dropped = values(&dropout_layer(&x, 0.25));
     assert!(dropped.iter().all(|&v| v == 0.0 || (v - 4.0).abs() < 1e-6));
     let zero_share = dropped.iter().filter(|&&v| v == 0.0).count() as f64 / dropped.len() as f64;
-    assert!((zero_share - 0.25).abs() < 0.01, "zeroed share {zero_share}");
+    assert!(
+        (zero_share - 0.25).abs() < 0.01,
+        "zeroed share {zero_share}"
+    );
     let mean = dropped.iter().sum::<f64>() / dropped.len() as f64;
     assert!((mean - 3.0).abs() < 0.05, "mean {mean}");
 }
@@ -208,7 +231,7 @@ fn dropout_layer_zeroes_and_rescales() {
 #[test]
 #[should_panic]
 fn dropout_probability_above_one_is_refused() {
-    dropout_layer(&Tensor::ones([2], (Kind::Float, Device::Cpu)), 1.5);
+    let _ = dropout_layer(&Tensor::ones([2], (Kind::Float, Device::Cpu)), 1.5);
 }
 
 #[test]
@@ -253,7 +276,10 @@ fn dropout_models_drop_only_when_training() {
     assert_eq!(values(&scratch.forward(&x)), values(&scratch.forward(&x)));
     assert_eq!(values(&concise.forward(&x)), values(&concise.forward(&x)));
     let plain = DropoutMLPScratch::new(784, 10, 64, 64, 0.0, 0.0, 0.1);
-    assert_eq!(values(&plain.forward_t(&x, true)), values(&plain.forward(&x)));
+    assert_eq!(
+        values(&plain.forward_t(&x, true)),
+        values(&plain.forward(&x))
+    );
 }
 
 /// Points in the four quadrants labelled like XOR (no linear model gets more than about 3/4
@@ -263,7 +289,11 @@ fn mlps_learn_xor_which_no_linear_model_can() {
     tch::manual_seed(11);
     let x = Tensor::rand([800, 2], (Kind::Float, Device::Cpu)) * 2.0 - 1.0;
     let x = &x + x.sign() * 0.2; // keep a margin around the axes
-    let y = x.select(1, 0).gt(0.0).logical_xor(&x.select(1, 1).gt(0.0)).to_kind(Kind::Int64);
+    let y = x
+        .select(1, 0)
+        .gt(0.0)
+        .logical_xor(&x.select(1, 1).gt(0.0))
+        .to_kind(Kind::Int64);
     let split = k_fold_data(&x, &y, 4, 32).remove(0);
     let mut scratch = MLPScratch::new(2, 2, 32, 0.5, 0.5);
     let history = d2l::Trainer::new(20).fit(&mut scratch, &split);
@@ -282,7 +312,10 @@ fn mlps_learn_xor_which_no_linear_model_can() {
 #[test]
 fn real_house_data_preprocesses_cleanly() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data");
-    let (train, test) = (dir.join("kaggle_house_pred_train.csv"), dir.join("kaggle_house_pred_test.csv"));
+    let (train, test) = (
+        dir.join("kaggle_house_pred_train.csv"),
+        dir.join("kaggle_house_pred_test.csv"),
+    );
     if !train.is_file() || !test.is_file() {
         eprintln!("skipped: {} has no Kaggle house files", dir.display());
         return;
@@ -297,9 +330,15 @@ fn real_house_data_preprocesses_cleanly() {
     assert_eq!(n_train, 1460);
     assert_eq!(data.test_features.size(), [1459, d]);
     assert!(d > 300, "{d} columns");
-    for t in [&data.train_features, &data.test_features, &data.train_labels] {
+    for t in [
+        &data.train_features,
+        &data.test_features,
+        &data.train_labels,
+    ] {
         assert_eq!(t.isnan().sum(Kind::Int64).int64_value(&[]), 0);
     }
     let labels = values(&data.train_labels);
-    assert!(labels.iter().all(|&l| l > 30_000f64.ln() && l < 800_000f64.ln()));
+    assert!(labels
+        .iter()
+        .all(|&l| l > 30_000f64.ln() && l < 800_000f64.ln()));
 }
