@@ -1,13 +1,14 @@
 //! Escaping for typst: user text in markup, and typst string literals.
 
 /// Appends `text` to `out` as literal typst markup: every character with a markup meaning
-/// (`# $ * _ ` < > @ [ ] \ ~ = - + /`, and `.` after a digit, which could start a numbered
+/// (`# $ * _ ` < > @ [ ] \ ~ = - + / ;`, and `.` after a digit, which could start a numbered
 /// list) is backslash-escaped.
 pub fn push_markup(out: &mut String, text: &str) {
     let mut prev = '\0';
     for c in text.chars() {
         match c {
-            '\\' | '#' | '$' | '*' | '_' | '`' | '<' | '>' | '@' | '[' | ']' | '~' | '=' | '-' | '+' | '/' => {
+            // `;` right after an embedded expression would end it and vanish.
+            '\\' | '#' | '$' | '*' | '_' | '`' | '<' | '>' | '@' | '[' | ']' | '~' | '=' | '-' | '+' | '/' | ';' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -67,6 +68,7 @@ mod tests {
         assert_eq!(markup("a*b_c #x $y$ [z] <l> @r"), "a\\*b\\_c \\#x \\$y\\$ \\[z\\] \\<l\\> \\@r");
         assert_eq!(markup("= h\n- item // c 1. x"), "\\= h \\- item \\/\\/ c 1\\. x");
         assert_eq!(markup("path\\to"), "path\\\\to");
+        assert_eq!(markup("; x"), "\\; x");
     }
 
     #[test]
