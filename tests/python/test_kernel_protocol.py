@@ -153,6 +153,11 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         reply, msgs = ks.run_cell(self.kc, 'String::from("hi")')
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": '"hi"'})
+        # A final immutable binding of a Debug type that has no `Show` (a regression: it once
+        # failed to compile with "consider changing this to be mutable").
+        reply, msgs = ks.run_cell(self.kc, "let device = d2l::cpu();\ndevice")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": "Cpu"})
         code = (
             "#[derive(Debug)]\nstruct Shown;\n"
             "impl Shown {\n    fn evcxr_display(&self) {\n"
