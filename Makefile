@@ -16,4 +16,5 @@ book: setup
 test: setup
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
+	cargo run -q -p d2l-book -- build lib --check
 	$(PY) -m pytest tests/python -q
