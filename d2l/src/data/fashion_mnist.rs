@@ -41,6 +41,10 @@ pub const FILES: [&str; 4] =
 pub const HUB_NAMES: [&str; 4] =
     ["fashion-mnist-train-images", "fashion-mnist-train-labels", "fashion-mnist-test-images", "fashion-mnist-test-labels"];
 
+/// Printed (on stderr) whenever synthetic data is loaded. `d2l-book build eval` looks for it and
+/// puts a notice at the top of every page whose outputs it produced.
+pub const SYNTHETIC_DATA_NOTICE: &str = "[d2l: synthetic data]";
+
 /// The file that marks a directory as holding a synthetic stand-in.
 pub const SYNTHETIC_MARKER: &str = "SYNTHETIC.md";
 
@@ -90,7 +94,10 @@ impl FashionMnist {
         let test_labels = labels(&test_y, FILES[3], test_images.size()[0])?;
         let synthetic = is_synthetic(dir);
         if synthetic {
-            eprintln!("note: {} holds a SYNTHETIC stand-in for Fashion-MNIST, not the real data set", dir.display());
+            eprintln!(
+                "{SYNTHETIC_DATA_NOTICE} note: {} holds a SYNTHETIC stand-in for Fashion-MNIST, not the real data set",
+                dir.display()
+            );
         }
         Ok(FashionMnist { train_images, train_labels, test_images, test_labels, synthetic, dir: dir.to_path_buf() })
     }
