@@ -20,9 +20,17 @@ pub struct Stored {
     pub cells: Vec<CellOutputs>,
 }
 
-/// The folder of stored outputs under a book's output folder.
+/// Names a folder for stored outputs other than `<output_dir>/eval`. CI keeps them outside the
+/// clone this way, so that a notebook unchanged since the last run is not run again in a fresh
+/// clone; the key of each stored page makes sharing the folder safe.
+pub const STORE_ENV: &str = "D2L_EVAL_STORE";
+
+/// The folder of stored outputs: `$D2L_EVAL_STORE`, or `eval` under a book's output folder.
 pub fn dir(output_dir: &Path) -> PathBuf {
-    output_dir.join("eval")
+    match std::env::var_os(STORE_ENV) {
+        Some(store) if !store.is_empty() => PathBuf::from(store),
+        _ => output_dir.join("eval"),
+    }
 }
 
 /// The file of page `stem`.
