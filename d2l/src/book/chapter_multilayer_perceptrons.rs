@@ -370,21 +370,6 @@ pub struct KaggleHouse {
 
 /// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 impl KaggleHouse {
-    /// Downloads both files from the data hub (or finds them in the cache),
-    /// checks them, and preprocesses them.
-    pub fn new(batch_size: i64) -> Result<Self, d2l::data::DataError> {
-        let train_path = d2l::data::download("kaggle_house_train")?;
-        let test_path = d2l::data::download("kaggle_house_test")?;
-        Self::from_tables(
-            d2l::data::Table::read_csv(train_path)?,
-            d2l::data::Table::read_csv(test_path)?,
-            batch_size,
-        )
-    }
-}
-
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
-impl KaggleHouse {
     /// Builds the data module from the raw tables: drops `Id`, standardizes
     /// numeric features over training and test rows together, sets missing
     /// numeric values to 0 (the mean), one-hot encodes categorical features
@@ -413,6 +398,21 @@ impl KaggleHouse {
             test_features,
             batch_size,
         })
+    }
+}
+
+/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+impl KaggleHouse {
+    /// Downloads both files from the data hub (or finds them in the cache),
+    /// checks them, and preprocesses them.
+    pub fn new(batch_size: i64) -> Result<Self, d2l::data::DataError> {
+        let train_path = d2l::data::download("kaggle_house_train")?;
+        let test_path = d2l::data::download("kaggle_house_test")?;
+        Self::from_tables(
+            d2l::data::Table::read_csv(train_path)?,
+            d2l::data::Table::read_csv(test_path)?,
+            batch_size,
+        )
     }
 }
 
