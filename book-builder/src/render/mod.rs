@@ -6,6 +6,8 @@ pub mod markdown_out;
 pub mod notebook;
 pub mod pdf;
 
+use std::path::{Component, Path, PathBuf};
+
 use anyhow::Result;
 
 use crate::diag::Diagnostics;
@@ -99,4 +101,41 @@ pub fn numbered_title(book: &Book, page: usize) -> String {
         Some(n) => format!("{n}. {}", p.title()),
         None => p.title(),
     }
+}
+
+/// A relative path without `.` and `..` (`a/../b` → `b`), or None when it would leave the root
+/// (`../x`, an absolute path). Renderers use it for every path a page names.
+pub(crate) fn relative_inside(rel: &Path) -> Option<PathBuf> {
+    let mut parts = PathBuf::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(s) => parts.push(s),
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !parts.pop() {
+                    return None;
+                }
+            }
+            _ => return None,
+        }
+    }
+    Some(parts)
+}
+
+/// Text without ANSI escape sequences (compiler messages arrive coloured).
+pub(crate) fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' && chars.peek() == Some(&'[') {
+            for d in chars.by_ref() {
+                if d.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }

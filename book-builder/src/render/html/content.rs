@@ -4,7 +4,7 @@ use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
 
 use super::{highlight::highlight, math::push_math, push_escaped};
 use crate::model::{Anchor, Block, BlockKind, Book, Cell, Inline, MimeBundle, Output, Tabs, Toc};
-use crate::render::{role_pieces, Dest, Piece};
+use crate::render::{role_pieces, strip_ansi, Dest, Piece};
 
 /// What rendering a page needs to know.
 pub struct Ctx<'a> {
@@ -191,23 +191,6 @@ fn render_bundle(bundle: &MimeBundle, out: &mut String) {
     }
 }
 
-/// Removes terminal colour codes from compiler messages.
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 fn render_toc(ctx: &Ctx, toc: &Toc, out: &mut String) {
     out.push_str("<nav class=\"toc-block\"><ul>\n");

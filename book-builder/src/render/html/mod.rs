@@ -10,13 +10,13 @@ pub mod layout;
 pub mod math;
 pub mod search;
 
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use crate::diag::Diagnostics;
 use crate::model::{BlockKind, Book};
-use crate::render::{notebook, Renderer};
+use crate::render::{notebook, relative_inside, Renderer};
 use content::{esc, Ctx};
 
 const CSS: &str = include_str!("../../../assets/d2l.css");
@@ -107,30 +107,13 @@ fn write(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
 }
 
-/// A path relative to the root with no way out of it (`a/../b` → `b`; `../x` → None).
-fn inside(rel: &Path) -> Option<PathBuf> {
-    let mut parts = PathBuf::new();
-    for c in rel.components() {
-        match c {
-            Component::Normal(s) => parts.push(s),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !parts.pop() {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(parts)
-}
 
 /// Copies `[build] resources` and every local figure image into the site.
 fn copy_resources(book: &Book, out: &Path, diags: &mut Diagnostics) -> Result<()> {
     let root = &book.config.root;
     let mut files: Vec<PathBuf> = Vec::new();
     for res in &book.config.build.resources {
-        let Some(rel) = inside(Path::new(res)) else {
+        let Some(rel) = relative_inside(Path::new(res)) else {
             diags.warn("book.toml", 1, format!("resource {res:?} is outside the book folder; it is not copied"));
             continue;
         };
@@ -154,7 +137,7 @@ fn copy_resources(book: &Book, out: &Path, diags: &mut Diagnostics) -> Result<()
                 continue;
             }
             let dir = page.path.parent().unwrap_or(Path::new(""));
-            match inside(&dir.join(&f.src)) {
+            match relative_inside(&dir.join(&f.src)) {
                 Some(rel) if root.join(&rel).is_file() => files.push(rel),
                 Some(rel) => diags.warn(&page.path, block.line, format!("image {} does not exist: fix the path (it is relative to the page)", rel.display())),
                 None => diags.warn(&page.path, block.line, format!("image {} is outside the book folder; it is not copied", f.src)),

@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::ops::Range;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
@@ -13,6 +13,7 @@ use super::escape::{label, markup, string};
 use super::math;
 use crate::model::{plain_text, Anchor, Block, BlockKind, Book, Cell, Output};
 use crate::outputs::{uses_synthetic_data, SYNTHETIC_NOTICE};
+use crate::render::{relative_inside, strip_ansi};
 
 /// Lines a text output keeps before and after the omission marker when it is long.
 const HEAD_LINES: usize = 20;
@@ -65,26 +66,9 @@ pub fn bib_label(key: &str) -> String {
 /// `a/b` + `../c/d` → `c/d`: a stem relative to a page's folder.
 pub fn join_rel(page_stem: &str, rel: &str) -> String {
     let base = Path::new(page_stem).parent().unwrap_or(Path::new(""));
-    normalize(&base.join(rel)).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
+    relative_inside(&base.join(rel)).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
 }
 
-/// A relative path without `.` and `..`, or None when it leaves the root.
-fn normalize(rel: &Path) -> Option<PathBuf> {
-    let mut parts = PathBuf::new();
-    for c in rel.components() {
-        match c {
-            Component::Normal(s) => parts.push(s),
-            Component::CurDir => {}
-            Component::ParentDir => {
-                if !parts.pop() {
-                    return None;
-                }
-            }
-            _ => return None,
-        }
-    }
-    Some(parts)
-}
 
 /// Whether a page goes into the PDF: pages of the toc tree only.
 fn in_pdf(book: &Book, page: usize) -> bool {
@@ -334,7 +318,7 @@ impl<'a> Writer<'a> {
             return None;
         }
         let page_dir = self.book.pages[pi].path.parent().unwrap_or(Path::new("")).to_path_buf();
-        let rel = normalize(&page_dir.join(src))?;
+        let rel = relative_inside(&page_dir.join(src))?;
         if let Some(p) = self.file_paths.get(&rel) {
             return Some(p.clone());
         }
@@ -443,22 +427,6 @@ fn cut_line(line: &str) -> String {
     format!("{kept} …")
 }
 
-fn strip_ansi(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
-        if c == '\u{1b}' && chars.peek() == Some(&'[') {
-            for d in chars.by_ref() {
-                if d.is_ascii_alphabetic() {
-                    break;
-                }
-            }
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
 
 /// Plain text of a page title, for messages.
 pub fn title_of(book: &Book, page: usize) -> String {
