@@ -7,13 +7,12 @@
 //! per run, the PDF's size and page count (when `pdfinfo` is installed), and the median
 //! total against the goal.
 
-use std::time::Instant;
-
-use d2l_book::load::load_book;
 use d2l_book::render::{pdf::Pdf, Renderer};
 
 #[path = "common/bookgen.rs"]
 mod bookgen;
+#[path = "common/timing.rs"]
+mod timing;
 
 const GOAL_S: f64 = 30.0;
 
@@ -41,43 +40,28 @@ fn add_outputs(root: &std::path::Path) -> std::io::Result<()> {
 }
 
 fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    let keep = args.iter().position(|a| a == "--keep").and_then(|i| args.get(i + 1)).map(std::path::PathBuf::from);
-    let runs: usize = args.iter().position(|a| a == "--runs").and_then(|i| args.get(i + 1)).and_then(|r| r.parse().ok()).unwrap_or(3);
+    let (keep, runs) = timing::args(3);
     let tmp = tempfile::tempdir()?;
     let root = keep.unwrap_or_else(|| tmp.path().join("book"));
     let pages = bookgen::generate(&root)?;
     add_outputs(&root)?;
     println!("generated {pages} pages in {}", root.display());
-    let mut totals = Vec::new();
-    for run in 1..=runs {
-        let start = Instant::now();
-        let (book, mut diags) = load_book(&root)?;
-        let loaded = start.elapsed();
-        let pdf = Pdf::for_book(&book);
-        pdf.render(&book, &mut diags)?;
-        let total = start.elapsed();
-        if run == 1 {
-            let size = std::fs::metadata(&pdf.out_file)?.len();
-            let info = std::process::Command::new("pdfinfo").arg(&pdf.out_file).output().ok();
-            let pdf_pages = info
-                .and_then(|o| String::from_utf8(o.stdout).ok())
-                .and_then(|t| t.lines().find_map(|l| l.strip_prefix("Pages:").map(|p| p.trim().to_string())))
-                .unwrap_or_else(|| "? (pdfinfo not installed)".into());
-            println!("pdf: {} ({:.1} MB, {pdf_pages} PDF pages); diagnostics: {} errors, {} warnings", pdf.out_file.display(), size as f64 / 1e6, diags.errors(), diags.warnings());
-            for d in diags.items().iter().take(5) {
-                println!("  {d}");
-            }
-        }
-        println!("run {run}: load {:>7.1} ms, pdf {:>8.1} ms, total {:>8.1} ms", ms(loaded), ms(total - loaded), ms(total));
-        totals.push(total);
+    let mut out_file = None;
+    let median = timing::time_runs(&root, runs, "pdf", |book, diags| {
+        let pdf = Pdf::for_book(book);
+        pdf.render(book, diags)?;
+        out_file = Some(pdf.out_file.clone());
+        Ok(())
+    })?;
+    if let Some(out_file) = out_file {
+        let size = std::fs::metadata(&out_file)?.len();
+        let info = std::process::Command::new("pdfinfo").arg(&out_file).output().ok();
+        let pdf_pages = info
+            .and_then(|o| String::from_utf8(o.stdout).ok())
+            .and_then(|t| t.lines().find_map(|l| l.strip_prefix("Pages:").map(|p| p.trim().to_string())))
+            .unwrap_or_else(|| "? (pdfinfo not installed)".into());
+        println!("pdf: {} ({:.1} MB, {pdf_pages} PDF pages)", out_file.display(), size as f64 / 1e6);
     }
-    totals.sort();
-    let median = totals[totals.len() / 2];
     println!("median `build pdf` of {pages} pages: {:.2} s ({:.2}x of the {GOAL_S} s goal)", median.as_secs_f64(), median.as_secs_f64() / GOAL_S);
     Ok(())
-}
-
-fn ms(d: std::time::Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
 }
