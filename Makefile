@@ -14,10 +14,11 @@ book: setup
 
 # The book as CI builds it, offline: the data hub's small files come from ../shared/data into a
 # cache, Fashion-MNIST is the labelled synthetic stand-in, the hub URL is unreachable (nothing is
-# downloaded), and evaluated outputs are stored outside the clone, so an unchanged notebook is not
+# downloaded), training is scaled down to a tenth (D2L_SCALE: fewer epochs and examples, same
+# models), and evaluated outputs are stored outside the clone, so an unchanged notebook is not
 # run again. Every cell must run and every reference resolve (--warning-is-error).
 SHARED_DATA ?= $(or $(D2L_SHARED_DATA),$(CURDIR)/../shared/data)
-OFFLINE_ENV := D2L_DATA_DIR=$(CACHE)/offline-data D2L_DATA_URL=http://127.0.0.1:9/ \
+OFFLINE_ENV := D2L_DATA_DIR=$(CACHE)/offline-data D2L_DATA_URL=http://127.0.0.1:9/ D2L_SCALE=0.1 \
 	D2L_FASHION_MNIST=synthetic D2L_EVAL_STORE=$(CACHE)/eval-store
 book-offline: setup
 	mkdir -p $(CACHE)/offline-data

@@ -32,19 +32,19 @@ impl FashionMNIST {
         resize: Option<[i64; 2]>,
     ) -> Result<Self, d2l::data::DataError> {
         let data = d2l::data::FashionMnist::fetch()?;
+        // D2L_SCALE (see `d2l::scale`) serves only the first part of each split, so that
+        // CI can run the heavy models; unset, every example is used.
+        let first = |tensor: &Tensor| {
+            let n = tensor.size()[0];
+            tensor.narrow(0, 0, d2l::scale::scaled_examples(n as usize) as i64)
+        };
         let train = d2l::data::TensorLoader::new(
-            (
-                data.train_images.shallow_clone(),
-                data.train_labels.shallow_clone(),
-            ),
+            (first(&data.train_images), first(&data.train_labels)),
             batch_size,
         )?
         .shuffle(true);
         let val = d2l::data::TensorLoader::new(
-            (
-                data.test_images.shallow_clone(),
-                data.test_labels.shallow_clone(),
-            ),
+            (first(&data.test_images), first(&data.test_labels)),
             batch_size,
         )?;
         Ok(FashionMNIST {
