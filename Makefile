@@ -3,7 +3,7 @@ SHELL := /bin/bash
 CACHE ?= $(or $(D2L_CACHE),$(or $(XDG_CACHE_HOME),$(HOME)/.cache)/d2l-rs)
 PY := $(CACHE)/py/bin/python
 
-.PHONY: setup book book-offline test
+.PHONY: setup book book-offline test bench-python
 setup:
 	scripts/setup
 
@@ -34,3 +34,9 @@ test: setup
 	cargo run -q -p d2l-book -- build lib --check
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q
+
+# Benchmark (not part of the tests): the book's Trainer in Rust against d2l 1.0.3 on the same
+# libtorch, one epoch each of softmax regression, an MLP and LeNet (d2l/benches/vs_python.rs).
+bench-python: setup
+	scripts/bench-setup
+	cargo bench -p d2l --bench vs_python

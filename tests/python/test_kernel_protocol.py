@@ -134,6 +134,14 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.assertIn('let n: i32 = "not a number";', text)
         self.assertNotIn("\x1b", text)
         self.assertEqual(ks.of_type(msgs, "error")[0]["content"]["traceback"], content["traceback"])
+        # An unused variable (a warning) before a use of a moved value (the error): the error
+        # is what the reply names, and it leads the traceback.
+        code = "let unused = 1;\nlet s = String::from(\"a\");\nlet t = s;\ns.len()"
+        reply, _ = ks.run_cell(self.kc, code)
+        content = reply["content"]
+        self.assertEqual(content["ename"], "CompilationError")
+        self.assertIn("moved value", content["evalue"])
+        self.assertTrue(content["traceback"][0].startswith("error[E0382]"), content["traceback"])
 
     def test_panic_then_working_cell(self) -> None:
         self.flush_channels()
@@ -150,6 +158,10 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
     def test_final_value_display(self) -> None:
         """A Debug value shows with {:?}; a type's own or d2l's evcxr_display wins over the kernel's."""
         self.flush_channels()
+        # A unit-valued final loop shows nothing (no `()`), like a Python cell ending in None.
+        reply, msgs = ks.run_cell(self.kc, "let mut total = 0;\nfor i in 0..3 { total += i; }")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(ks.of_type(msgs, "execute_result"), [])
         reply, msgs = ks.run_cell(self.kc, 'String::from("hi")')
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": '"hi"'})

@@ -263,7 +263,10 @@ fn result_bundle(trailing: Option<Display>, outputs: std::collections::BTreeMap<
     for (mime, value) in display::bundle_data(outputs) {
         result.data.entry(mime).or_insert(value);
     }
-    (!result.data.is_empty()).then_some(result)
+    // A cell ending in a unit-valued `for`, `match` or `if` has nothing to show (like Python's
+    // None), not a `()`.
+    let only_unit = result.data.len() == 1 && result.data.get("text/plain").and_then(|v| v.as_str()).is_some_and(|v| v.trim() == "()");
+    (!result.data.is_empty() && !only_unit).then_some(result)
 }
 
 /// Recognises a panic in the stderr of the evaluation process.

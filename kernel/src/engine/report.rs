@@ -63,8 +63,11 @@ pub fn strip_ansi(text: &str) -> String {
 /// Renders evcxr's compilation errors against the cell's code.
 pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> CellError {
     let lines: Vec<&str> = code.lines().collect();
+    // evcxr reports warnings with the errors; the errors (what stopped the cell) come first.
+    let mut errors: Vec<&evcxr::CompilationError> = errors.iter().collect();
+    errors.sort_by_key(|e| e.level() != "error");
     let mut traceback = Vec::new();
-    for error in errors {
+    for error in &errors {
         let header = match error.code() {
             Some(code) => format!("{}[{code}]: {}", error.level(), error.message()),
             None => format!("{}: {}", error.level(), error.message()),
@@ -106,6 +109,7 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
     }
     let value = errors
         .first()
+        .filter(|e| e.level() == "error")
         .map(|e| strip_ansi(&e.message()))
         .unwrap_or_else(|| "compilation failed".to_owned());
     CellError { name: "CompilationError".into(), value, traceback }
