@@ -61,7 +61,7 @@ pub fn rust_side(task: &Task, reps: usize, device: Device) -> Rates {
             let seconds = match task.name {
                 "softmax" => time_fit(&mut trainer, &mut d2l::SoftmaxRegression::new(784, 10, task.lr), &data, device),
                 "mlp" => time_fit(&mut trainer, &mut d2l::MLP::new(784, 10, 256, task.lr), &data, device),
-                // LENET-PENDING "lenet" => time_fit(&mut trainer, &mut d2l::LeNet::new(task.lr, 10), &data, device),
+                "lenet" => time_fit(&mut trainer, &mut d2l::LeNet::new(task.lr, 10), &data, device),
                 other => panic!("unknown task {other}"),
             };
             eprintln!("rust   {:8} rep {}: {:.2} s", task.name, rep + 1, seconds);

@@ -9,3 +9,5 @@ pub mod chapter_linear_classification;
 pub use self::chapter_linear_classification::*;
 pub mod chapter_multilayer_perceptrons;
 pub use self::chapter_multilayer_perceptrons::*;
+pub mod chapter_convolutional_neural_networks;
+pub use self::chapter_convolutional_neural_networks::*;
