@@ -37,9 +37,13 @@ fn main() {
     let reps: usize = env_or("D2L_BENCH_REPS", 3);
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let threads: i32 = env_or("D2L_BENCH_THREADS", cores as i32);
+    // d2l::try_gpu() loads libtorch's CUDA backend first; naming Device::Cuda(0) without it fails.
     let device = match std::env::var("D2L_BENCH_DEVICE").as_deref() {
         Ok("cpu") => tch::Device::Cpu,
-        Ok("cuda") => tch::Device::Cuda(0),
+        Ok("cuda") => match d2l::try_gpu() {
+            tch::Device::Cpu => panic!("vs_python: D2L_BENCH_DEVICE=cuda but d2l finds no GPU (run d2l-devices)"),
+            gpu => gpu,
+        },
         _ => d2l::try_gpu(),
     };
     let wanted = std::env::var("D2L_BENCH_TASKS").unwrap_or_default();

@@ -4,6 +4,12 @@
 //! directly), so without help `tch::Cuda::is_available()` is false even on a GPU machine.
 //! Loading the library with `RTLD_NOW | RTLD_GLOBAL` runs its static initialisers, which
 //! register the CUDA backend with the already-loaded `libtorch_cpu.so`.
+//!
+//! Timing matters: ATen looks its CUDA hooks up ONCE, at the first call that asks about CUDA
+//! (`at::hasCUDA`, `manual_seed`, device queries, ...), and keeps a CPU-only stub forever if
+//! the backend is not registered by then. So the library is loaded before `main` (an
+//! `.init_array` entry of this module, which runs whenever a program links the device
+//! helpers), and nothing here calls into ATen before the `dlopen`.
 
 use std::ffi::{CStr, CString};
 use std::os::unix::ffi::OsStrExt;
@@ -29,6 +35,22 @@ impl CudaLibrary {
     pub fn is_loaded(&self) -> bool {
         matches!(self, CudaLibrary::Loaded(_))
     }
+}
+
+/// Runs [`cuda_library`] while the process starts, before any code can ask ATen about CUDA.
+#[used]
+#[link_section = ".init_array"]
+static LOAD_AT_START: extern "C" fn() = {
+    extern "C" fn load_at_start() {
+        let _ = cuda_library();
+    }
+    load_at_start
+};
+
+/// Whether ATen's CUDA hooks are the real ones (registered by `libtorch_cuda.so`) rather than
+/// the CPU-only stub. True on a machine without a GPU too, once the backend is loaded in time.
+pub fn cuda_backend_registered() -> bool {
+    tch::utils::has_cudart()
 }
 
 /// Loads the CUDA backend once per process, from the first libtorch lib dir that has it.
@@ -105,8 +127,8 @@ pub fn libtorch_lib_dirs() -> Vec<PathBuf> {
 
 /// The directory of the `libtorch_cpu.so` mapped into this process, read from /proc/self/maps.
 fn loaded_libtorch_dir() -> Option<PathBuf> {
-    // Referencing tch guarantees libtorch_cpu.so is loaded before we look for it.
-    let _ = tch::utils::has_cuda();
+    // libtorch_cpu.so is a DT_NEEDED library of anything that uses tch, so it is mapped before
+    // our initialisers run. Do not call into ATen here (see the module docs).
     let maps = std::fs::read_to_string("/proc/self/maps").ok()?;
     maps.lines()
         .filter_map(|line| line.split_whitespace().nth(5))

@@ -76,6 +76,7 @@ fn absent_cuda_library_falls_back_to_cpu() {
     let empty = tempfile::tempdir().unwrap();
     let report = devices_report(Some(empty.path()));
     assert!(report.contains("cuda library: absent"), "{report}");
+    assert!(report.contains("cuda backend registered: false"), "{report}");
     assert!(report.contains("num_gpus: 0"), "{report}");
     assert!(report.contains("tensor op on Cpu: [2, 2] = [5.0, 14.0, 14.0, 50.0]"), "{report}");
 }
@@ -93,6 +94,8 @@ fn broken_cuda_library_falls_back_to_cpu() {
 fn present_cuda_library_uses_the_gpus_the_machine_has() {
     let report = devices_report(None);
     assert!(report.contains("cuda library: loaded"), "the PyPI libtorch ships libtorch_cuda.so: {report}");
+    // Loaded too late, ATen keeps its CPU-only stub and sees no GPU even on a GPU machine.
+    assert!(report.contains("cuda backend registered: true"), "{report}");
     assert!(report.contains(&format!("num_gpus: {}", expected_gpus())), "{report}");
     let device = if expected_gpus() == 0 { "Cpu" } else { "Cuda(0)" };
     assert!(report.contains(&format!("tensor op on {device}: [2, 2] = [5.0, 14.0, 14.0, 50.0]")), "{report}");

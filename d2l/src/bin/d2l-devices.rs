@@ -5,6 +5,9 @@ use d2l::cuda_loader::{cuda_library, CudaLibrary};
 use d2l::prelude::*;
 
 fn main() {
+    // Like a user's first line: seeding asks ATen about CUDA. It must not hide the GPUs, so the
+    // CUDA backend has to be loaded already (see d2l::cuda_loader).
+    tch::manual_seed(0);
     match cuda_library() {
         CudaLibrary::Loaded(path) => println!("cuda library: loaded {}", path.display()),
         CudaLibrary::Absent { searched } => println!("cuda library: absent (searched {searched:?})"),
@@ -12,6 +15,7 @@ fn main() {
             println!("cuda library: failed {} ({error})", path.display())
         }
     }
+    println!("cuda backend registered: {}", d2l::cuda_loader::cuda_backend_registered());
     println!("num_gpus: {}", d2l::num_gpus());
     println!("try_gpu: {:?}", d2l::try_gpu());
     println!("try_all_gpus: {:?}", d2l::try_all_gpus());
