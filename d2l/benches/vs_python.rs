@@ -10,7 +10,7 @@
 //! second (min and median over the repetitions) and the ratio of the medians, Rust over Python.
 //!
 //! Settings: `D2L_BENCH_REPS` (default 3), `D2L_BENCH_THREADS` (default: all cores),
-//! `D2L_BENCH_TASKS` (e.g. `softmax,mlp`), `D2L_BENCH_PYTHON` (default: the bench venv of
+//! `D2L_BENCH_TASKS` (e.g. `softmax,mlp`), `D2L_BENCH_SIDES` (`rust` or `python` alone), `D2L_BENCH_PYTHON` (default: the bench venv of
 //! `scripts/bench-setup`), `D2L_BENCH_DEVICE=cpu|cuda` (default: `d2l::try_gpu()`).
 
 #[path = "vs_python/sides.rs"]
@@ -55,11 +55,19 @@ fn main() {
     println!("vs_python: {reps} repetitions, {threads} libtorch threads on each side, device {device:?}");
     println!("data: synthetic Fashion-MNIST (60000 train / 10000 val) in {}", dirs.root.display());
 
+    // `D2L_BENCH_SIDES=rust` (or `python`) runs one side alone, for profiling; no ratios then.
+    let sides = std::env::var("D2L_BENCH_SIDES").unwrap_or_else(|_| "both".into());
     let mut summaries = Vec::new();
     for task in tasks {
-        let rust = rust_side(task, reps, device);
-        let python = python_side(task, reps, threads, device, &dirs).unwrap_or_else(|e| panic!("vs_python: Python side of {}: {e}", task.name));
-        summaries.push(Summary::new(task, rust, python));
+        let rust = if sides == "python" { Vec::new() } else { rust_side(task, reps, device) };
+        let python = if sides == "rust" {
+            Vec::new()
+        } else {
+            python_side(task, reps, threads, device, &dirs).unwrap_or_else(|e| panic!("vs_python: Python side of {}: {e}", task.name))
+        };
+        if !rust.is_empty() && !python.is_empty() {
+            summaries.push(Summary::new(task, rust, python));
+        }
     }
     println!();
     println!("{}", Summary::header());
