@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
 
-use super::chart::{Plot, Scale, Series};
+use super::chart::Plot;
+use super::series::{Scale, Series};
 use super::style::Style;
 use super::Figure;
 use crate::display::{frontend, Bundle, DisplayHandle, Frontend, Show};

@@ -199,7 +199,7 @@ impl ImageGrid {
     /// Draws the grid; problems are drawn as a message instead.
     pub fn figure(&self) -> Figure {
         let w = (self.cols.max(1) as f64 * self.scale * DPI) as u32;
-        self.try_figure().unwrap_or_else(|e| super::chart::error_figure((w.max(200), 80), &e.to_string()))
+        self.try_figure().unwrap_or_else(|e| super::render::error_figure((w.max(200), 80), &e.to_string()))
     }
 }
 
@@ -385,7 +385,7 @@ impl Heatmaps {
 
     /// Draws the heat maps; problems are drawn as a message instead.
     pub fn figure(&self) -> Figure {
-        self.try_figure().unwrap_or_else(|e| super::chart::error_figure((300, 80), &e.to_string()))
+        self.try_figure().unwrap_or_else(|e| super::render::error_figure((300, 80), &e.to_string()))
     }
 }
 

@@ -23,17 +23,21 @@
 //!
 //! [plotters]: https://docs.rs/plotters
 
+mod axes;
 mod board;
 mod chart;
 mod figure;
 mod images;
 mod path;
+mod render;
+mod series;
 mod style;
 
 pub use board::{BoardOptions, BoardValue, ProgressBoard};
-pub use chart::{plot, plot_with, plot_y, IntoSeriesList, IntoValues, Plot, PlotOptions, Scalar, Scale, Series, StyleSpec};
+pub use chart::{plot, plot_with, plot_y, Plot, PlotOptions};
 pub use figure::Figure;
 pub use images::{show_heatmaps, show_images, Heatmaps, ImageGrid, IntoImages, NO_TITLES};
+pub use series::{IntoSeriesList, IntoValues, Scalar, Scale, Series, StyleSpec};
 pub use style::{default_styles, Colormap, LineStyle, Marker, Rgb, Style};
 
 use std::path::PathBuf;
