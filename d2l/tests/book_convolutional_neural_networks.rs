@@ -5,7 +5,7 @@
 
 use d2l::data::fashion_mnist::{write_synthetic, FashionMnist, SyntheticOptions};
 use d2l::prelude::*;
-use d2l::{corr2d, init_cnn, Classifier, LeNet, Module, Optimizer};
+use d2l::{corr2d, init_cnn, Classifier, LeNet, Module};
 
 fn values(t: &Tensor) -> Vec<f64> {
     Vec::<f64>::try_from(t.detach().to_device(Device::Cpu).to_kind(Kind::Double).flatten(0, -1))
