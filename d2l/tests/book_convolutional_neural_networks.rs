@@ -130,13 +130,15 @@ fn lenet_gives_one_score_per_class() {
 }
 
 /// `init_cnn` sets every bias of any store to zero and draws every weight (convolutional or
-/// fully connected) from the Xavier-uniform distribution of its own fan-in and fan-out.
+/// fully connected) from the Xavier-uniform distribution of its own fan-in and fan-out; it
+/// leaves batch normalization's scale and running statistics alone.
 #[test]
 fn init_cnn_zeroes_biases_and_draws_weights_within_the_xavier_bound() {
     let vs = nn::VarStore::new(Device::Cpu);
     let root = vs.root();
     let _conv = nn::conv2d(&root / "conv", 4, 8, 3, Default::default());
     let _linear = nn::linear(&root / "linear", 50, 20, Default::default());
+    let _norm = nn::batch_norm2d(&root / "norm", 8, Default::default());
     // Start far from any sensible initialization, so that the test fails if nothing happens.
     tch::no_grad(|| {
         for (_, mut var) in vs.variables() {
@@ -144,7 +146,13 @@ fn init_cnn_zeroes_biases_and_draws_weights_within_the_xavier_bound() {
         }
     });
     init_cnn(&vs);
-    let variables = vs.variables();
+    let mut variables = vs.variables();
+    for untouched in ["norm.weight", "norm.running_mean", "norm.running_var"] {
+        let var = variables.remove(untouched).unwrap_or_else(|| panic!("{untouched} exists"));
+        assert!(values(&var).iter().all(|&v| v == 7.0), "{untouched} must be left alone");
+    }
+    assert!(values(&variables["norm.bias"]).iter().all(|&b| b == 0.0));
+    variables.retain(|name, _| !name.starts_with("norm."));
     assert_eq!(variables.len(), 4);
     for (name, var) in &variables {
         let size = var.size();
