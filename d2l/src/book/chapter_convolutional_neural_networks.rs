@@ -28,22 +28,23 @@ pub fn corr2d(x: &Tensor, k: &Tensor) -> Tensor {
         .expect("a kernel has at least one entry")
 }
 
-/// Reinitializes every variable of `vs` for training a CNN: weights (two or
+/// Reinitializes the variables of `vs` for training a CNN: weights (two or
 /// more dimensions, laid out `[out, in, k...]`) from the Xavier-uniform
 /// distribution with bound `sqrt(6 / (fan_in + fan_out))`, biases (one
-/// dimension) to zero.
+/// dimension, name ending in `bias`) to zero. Other variables (e.g. the scales
+/// and running statistics of batch normalization) are left as they are.
 ///
 /// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
 pub fn init_cnn(vs: &tch::nn::VarStore) {
     tch::no_grad(|| {
-        for (_name, mut var) in vs.variables() {
+        for (name, mut var) in vs.variables() {
             let size = var.size();
             if size.len() >= 2 {
                 let receptive_field: i64 = size[2..].iter().product();
                 let fan_in = size[1] * receptive_field;
                 let fan_out = size[0] * receptive_field;
                 var.init(d2l::xavier_uniform(fan_in, fan_out));
-            } else {
+            } else if size.len() == 1 && name.ends_with("bias") {
                 let _ = var.zero_();
             }
         }

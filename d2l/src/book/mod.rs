@@ -11,5 +11,7 @@ pub mod chapter_multilayer_perceptrons;
 pub use self::chapter_multilayer_perceptrons::*;
 pub mod chapter_convolutional_neural_networks;
 pub use self::chapter_convolutional_neural_networks::*;
+pub mod chapter_convolutional_modern;
+pub use self::chapter_convolutional_modern::*;
 pub mod chapter_recurrent_neural_networks;
 pub use self::chapter_recurrent_neural_networks::*;
