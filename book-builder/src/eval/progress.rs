@@ -1,6 +1,7 @@
 //! Progress bars of `build eval`: one for the book, one per running notebook.
 //!
-//! Quiet when `CI` is set or stderr is not a terminal (logs get the summary line only).
+//! Without bars (`CI` set, or stderr not a terminal) each finished notebook gets one log line,
+//! so a CI log shows where a long evaluation is and what each notebook cost.
 
 use std::io::IsTerminal;
 use std::time::Duration;
@@ -11,6 +12,7 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 pub struct Progress {
     multi: MultiProgress,
     overall: ProgressBar,
+    visible: bool,
 }
 
 /// Whether bars should be drawn: stderr is a terminal and `CI` is not set.
@@ -27,7 +29,7 @@ impl Progress {
         overall.set_style(style("{prefix:>8} [{bar:30}] {pos}/{len} notebooks {elapsed}"));
         overall.set_prefix("eval");
         overall.enable_steady_tick(Duration::from_millis(200));
-        Progress { multi, overall }
+        Progress { multi, overall, visible }
     }
 
     /// A bar for one notebook with `cells` cells.
@@ -41,6 +43,10 @@ impl Progress {
 
     /// Marks one notebook as done and removes its bar.
     pub fn done(&self, bar: &ProgressBar) {
+        if !self.visible {
+            let (n, total) = (self.overall.position() + 1, self.overall.length().unwrap_or(0));
+            eprintln!("eval: [{n}/{total}] {} ({} cells, {:.1} s)", bar.message(), bar.position(), bar.elapsed().as_secs_f64());
+        }
         bar.finish_and_clear();
         self.multi.remove(bar);
         self.overall.inc(1);
