@@ -21,7 +21,7 @@ SHARED_DATA ?= $(or $(D2L_SHARED_DATA),$(CURDIR)/../shared/data)
 # Two notebooks run at once (-j 2), so each libtorch gets one thread: two-thread OpenMP teams
 # that share two cores spin-wait for each other (an epoch measured 25.8 s instead of 0.6 s).
 OFFLINE_ENV := D2L_DATA_DIR=$(CACHE)/offline-data D2L_DATA_URL=http://127.0.0.1:9/ D2L_SCALE=0.1 \
-	D2L_FASHION_MNIST=synthetic D2L_EVAL_STORE=$(CACHE)/eval-store OMP_NUM_THREADS=1
+	D2L_FASHION_MNIST=synthetic D2L_FRA_ENG=synthetic D2L_EVAL_STORE=$(CACHE)/eval-store OMP_NUM_THREADS=1
 book-offline: setup
 	mkdir -p $(CACHE)/offline-data
 	cp -u $(SHARED_DATA)/*.csv $(SHARED_DATA)/*.txt $(SHARED_DATA)/*.dat $(CACHE)/offline-data/

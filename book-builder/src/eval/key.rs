@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
 /// Environment variables the evaluation passes to the engine and that change outputs.
-pub const PASSED_ENV: [&str; 4] = ["D2L_SCALE", "D2L_DATA_DIR", "D2L_DATA_URL", "D2L_FASHION_MNIST"];
+pub const PASSED_ENV: [&str; 5] = ["D2L_SCALE", "D2L_DATA_DIR", "D2L_DATA_URL", "D2L_FASHION_MNIST", "D2L_FRA_ENG"];
 
 /// Bumped when the stored format or the way outputs are made changes.
 const FORMAT: &str = "d2l-book eval v1";

@@ -1,6 +1,6 @@
 //! Data for the book: the data hub ([`download`], SHA-1 checked and cached), archives
 //! ([`extract`]), the IDX format of the MNIST family ([`idx`]), Fashion-MNIST (real or a labelled
-//! synthetic stand-in, [`fashion_mnist`]), batches of in-memory tensors ([`TensorLoader`]) and CSV
+//! synthetic stand-in, [`fashion_mnist`]), English–French pairs (real or generated, [`fra_eng`]), batches of in-memory tensors ([`TensorLoader`]) and CSV
 //! tables ([`Table`]) with the preprocessing the house-price chapter needs.
 //!
 //! Downloads go to a cache directory: `$D2L_DATA_DIR`, or `d2l-rs/data` under the user's cache
@@ -10,6 +10,7 @@
 
 mod archive;
 pub mod fashion_mnist;
+pub mod fra_eng;
 mod hub;
 pub mod idx;
 mod loader;
