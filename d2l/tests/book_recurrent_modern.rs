@@ -123,7 +123,7 @@ fn seq2seq_learns_the_generated_pairs() {
     let history = trainer.fit(&mut model, &data);
     let losses: Vec<f64> = history.iter().map(|h| h.val_metric("loss").unwrap()).collect();
     eprintln!("validation loss by epoch: {losses:.3?}");
-    // Measured with seed 0: about 4.1 after the first epoch and 0.6 after 15.
-    assert!(losses[0] > 2.5, "{losses:?}");
-    assert!(*losses.last().unwrap() < 1.2, "{losses:?}");
+    // Measured with seed 0: 2.95 after the first epoch, 0.71 after 15.
+    assert!(losses[0] > 2.0, "{losses:?}");
+    assert!(*losses.last().unwrap() < 1.0, "{losses:?}");
 }
