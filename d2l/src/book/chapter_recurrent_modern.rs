@@ -6,10 +6,613 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+/// The parameters of one gate (or candidate) of a gated recurrent layer,
+/// computing the affine map `X W_x + H W_h + b` before its nonlinearity.
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub struct GateScratch {
+    /// Input weights, `[num_inputs, num_hiddens]`.
+    pub w_x: Tensor,
+    /// Hidden-state weights, `[num_hiddens, num_hiddens]`.
+    pub w_h: Tensor,
+    /// Bias, `[num_hiddens]`.
+    pub b: Tensor,
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl GateScratch {
+    /// Weights from `N(0, sigma^2)`, a zero bias.
+    pub fn new(num_inputs: i64, num_hiddens: i64, sigma: f64) -> Self {
+        let opts = (Kind::Float, Device::Cpu);
+        let weights =
+            |rows: i64| (Tensor::randn([rows, num_hiddens], opts) * sigma).set_requires_grad(true);
+        GateScratch {
+            w_x: weights(num_inputs),
+            w_h: weights(num_hiddens),
+            b: Tensor::zeros([num_hiddens], opts).set_requires_grad(true),
+        }
+    }
+
+    /// `x W_x + h W_h + b` for inputs `x` `[batch, num_inputs]` and hidden
+    /// states `h` `[batch, num_hiddens]`.
+    pub fn affine(&self, x: &Tensor, h: &Tensor) -> Tensor {
+        x.matmul(&self.w_x) + h.matmul(&self.w_h) + &self.b
+    }
+
+    /// The three parameters (handles sharing storage with the gate).
+    pub fn parameters(&self) -> Vec<Tensor> {
+        vec![
+            self.w_x.shallow_clone(),
+            self.w_h.shallow_clone(),
+            self.b.shallow_clone(),
+        ]
+    }
+}
+
+/// An LSTM layer with hand-made parameters, following
+/// `I, F, O = sigmoid(...)`, `C~ = tanh(...)`, `C = F*C + I*C~`,
+/// `H = O*tanh(C)`.
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub struct LSTMScratch {
+    /// The input gate `I`.
+    pub input_gate: GateScratch,
+    /// The forget gate `F`.
+    pub forget_gate: GateScratch,
+    /// The output gate `O`.
+    pub output_gate: GateScratch,
+    /// The input node (candidate cell) `C~`.
+    pub candidate: GateScratch,
+    /// The size of each input vector.
+    pub num_inputs: i64,
+    /// The size of the hidden state and of the memory cell.
+    pub num_hiddens: i64,
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl LSTMScratch {
+    /// Weights from `N(0, sigma^2)`, zero biases.
+    pub fn new(num_inputs: i64, num_hiddens: i64, sigma: f64) -> Self {
+        let gate = || GateScratch::new(num_inputs, num_hiddens, sigma);
+        LSTMScratch {
+            input_gate: gate(),
+            forget_gate: gate(),
+            output_gate: gate(),
+            candidate: gate(),
+            num_inputs,
+            num_hiddens,
+        }
+    }
+}
+
+/// A recurrent layer as a language model uses it: time-major inputs in,
+/// the outputs of every step and one state tensor out.
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub trait RecurrentLayer {
+    /// Runs over `inputs` `[num_steps, batch, num_inputs]` from `state` (a
+    /// fresh state when `None`); returns the outputs of all steps,
+    /// `[num_steps, batch, num_outputs]`, and the state after the last step,
+    /// which can be passed back in to continue the sequence.
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor);
+
+    /// The size of each output vector.
+    fn num_outputs(&self) -> i64;
+
+    /// The trainable parameters (handles sharing storage with the layer).
+    fn parameters(&self) -> Vec<Tensor>;
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl RecurrentLayer for d2l::RNNScratch {
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        d2l::RNNScratch::forward(self, inputs, state)
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        d2l::RNNScratch::parameters(self)
+    }
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl RecurrentLayer for LSTMScratch {
+    /// The state is `H` and `C` stacked: `[2, batch, num_hiddens]`.
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let (mut h, mut c) = match state {
+            Some(state) => (state.get(0), state.get(1)),
+            None => {
+                let shape = [inputs.size()[1], self.num_hiddens];
+                let zeros = || Tensor::zeros(shape, (inputs.kind(), inputs.device()));
+                (zeros(), zeros())
+            }
+        };
+        let mut outputs = Vec::with_capacity(inputs.size()[0] as usize);
+        for x in inputs.unbind(0) {
+            let input = self.input_gate.affine(&x, &h).sigmoid();
+            let forget = self.forget_gate.affine(&x, &h).sigmoid();
+            let output = self.output_gate.affine(&x, &h).sigmoid();
+            let candidate = self.candidate.affine(&x, &h).tanh();
+            c = forget * &c + input * candidate;
+            h = output * c.tanh();
+            outputs.push(h.shallow_clone());
+        }
+        (Tensor::stack(&outputs, 0), Tensor::stack(&[h, c], 0))
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        [
+            &self.input_gate,
+            &self.forget_gate,
+            &self.output_gate,
+            &self.candidate,
+        ]
+        .iter()
+        .flat_map(|gate| gate.parameters())
+        .collect()
+    }
+}
+
+/// A character-level language model around any [`RecurrentLayer`]: one-hot
+/// inputs, the layer, and a linear output layer, trained with [`d2l::SGD`].
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub struct RecurrentLM<R> {
+    /// The recurrent layer.
+    pub rnn: R,
+    /// Output weights, `[num_outputs, vocab_size]`.
+    pub w_hq: Tensor,
+    /// Output bias, `[vocab_size]`.
+    pub b_q: Tensor,
+    /// The number of tokens in the vocabulary.
+    pub vocab_size: i64,
+    /// The learning rate.
+    pub lr: f64,
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl<R: RecurrentLayer> RecurrentLM<R> {
+    /// A model for `vocab_size` tokens around `rnn` (whose inputs must be
+    /// `vocab_size` one-hot vectors), with PyTorch's initialization of the
+    /// output layer.
+    pub fn new(rnn: R, vocab_size: i64, lr: f64) -> Self {
+        let bound = 1.0 / (rnn.num_outputs() as f64).sqrt();
+        let uniform = |shape: &[i64]| {
+            (Tensor::rand(shape, (Kind::Float, Device::Cpu)) * (2.0 * bound) - bound)
+                .set_requires_grad(true)
+        };
+        let w_hq = uniform(&[rnn.num_outputs(), vocab_size]);
+        let b_q = uniform(&[vocab_size]);
+        RecurrentLM {
+            rnn,
+            w_hq,
+            b_q,
+            vocab_size,
+            lr,
+        }
+    }
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl<R: RecurrentLayer> d2l::Module for RecurrentLM<R> {
+    type Optimizer = d2l::SGD;
+    fn forward(&self, x: &Tensor) -> Tensor {
+        d2l::LanguageModel::forward_state(self, x, None).0
+    }
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        d2l::LanguageModel::lm_loss(self, y_hat, y)
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        let mut params = self.rnn.parameters();
+        params.push(self.w_hq.shallow_clone());
+        params.push(self.b_q.shallow_clone());
+        params
+    }
+    fn configure_optimizers(&self) -> d2l::SGD {
+        d2l::SGD::new(self.parameters(), self.lr)
+    }
+    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
+        d2l::LanguageModel::perplexity_metrics(self, batch)
+    }
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl<R: RecurrentLayer> d2l::LanguageModel for RecurrentLM<R> {
+    fn forward_state(&self, x: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let inputs = x
+            .transpose(0, 1)
+            .to_kind(Kind::Int64)
+            .one_hot(self.vocab_size)
+            .to_kind(Kind::Float);
+        let (outputs, state) = self.rnn.forward(&inputs, state);
+        (
+            (outputs.matmul(&self.w_hq) + &self.b_q).transpose(0, 1),
+            state,
+        )
+    }
+}
+
+/// The parameters of libtorch's fused recurrent operators (`lstm`, `gru`,
+/// ...) under `path`, in the order the operators expect, with PyTorch's names
+/// (`weight_ih_l0`, ..., `bias_hh_l1_reverse`) and initialization, uniform in
+/// `[-1/sqrt(h), 1/sqrt(h)]`. `blocks` is the number of stacked affine maps
+/// per layer: 4 for an LSTM, 3 for a GRU, 1 for a tanh RNN.
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub fn fused_rnn_params(
+    path: &nn::Path,
+    num_inputs: i64,
+    num_hiddens: i64,
+    blocks: i64,
+    num_layers: i64,
+    bidirectional: bool,
+) -> Vec<Tensor> {
+    let bound = 1.0 / (num_hiddens as f64).sqrt();
+    let init = nn::Init::Uniform {
+        lo: -bound,
+        up: bound,
+    };
+    let suffixes: &[&str] = if bidirectional {
+        &["", "_reverse"]
+    } else {
+        &[""]
+    };
+    let rows = blocks * num_hiddens;
+    let mut params = Vec::new();
+    for layer in 0..num_layers {
+        let layer_inputs = if layer == 0 {
+            num_inputs
+        } else {
+            num_hiddens * suffixes.len() as i64
+        };
+        for suffix in suffixes {
+            let name = |kind: &str| format!("{kind}_l{layer}{suffix}");
+            params.push(path.var(&name("weight_ih"), &[rows, layer_inputs], init));
+            params.push(path.var(&name("weight_hh"), &[rows, num_hiddens], init));
+            params.push(path.var(&name("bias_ih"), &[rows], init));
+            params.push(path.var(&name("bias_hh"), &[rows], init));
+        }
+    }
+    params
+}
+
+/// An LSTM on libtorch's fused `lstm` operator, with PyTorch's parameter names
+/// and initialization. Its state is `H` and `C` stacked:
+/// `[2, num_layers, batch, num_hiddens]`.
+///
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+pub struct LSTM {
+    /// The parameters, as [`fused_rnn_params`] creates them.
+    pub params: Vec<Tensor>,
+    /// The size of each input vector.
+    pub num_inputs: i64,
+    /// The size of the hidden state and of the memory cell.
+    pub num_hiddens: i64,
+    /// The number of stacked layers.
+    pub num_layers: i64,
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl LSTM {
+    /// A layer whose parameters live under `path` of a `VarStore`.
+    pub fn new(path: &nn::Path, num_inputs: i64, num_hiddens: i64, num_layers: i64) -> Self {
+        let params = fused_rnn_params(path, num_inputs, num_hiddens, 4, num_layers, false);
+        LSTM {
+            params,
+            num_inputs,
+            num_hiddens,
+            num_layers,
+        }
+    }
+}
+
+/// Defined in Section 10.1 (Long Short-Term Memory (LSTM)), `chapter_recurrent-modern/lstm.md`.
+impl RecurrentLayer for LSTM {
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let (h, c) = match state {
+            Some(state) => (state.get(0), state.get(1)),
+            None => {
+                let shape = [self.num_layers, inputs.size()[1], self.num_hiddens];
+                let zeros = || Tensor::zeros(shape, (inputs.kind(), inputs.device()));
+                (zeros(), zeros())
+            }
+        };
+        // has_biases, num_layers, dropout, train, bidirectional, batch_first
+        let (outputs, h, c) = inputs.lstm(
+            &[h, c],
+            &self.params,
+            true,
+            self.num_layers,
+            0.0,
+            true,
+            false,
+            false,
+        );
+        (outputs, Tensor::stack(&[h, c], 0))
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.params.iter().map(|p| p.shallow_clone()).collect()
+    }
+}
+
+/// A GRU layer with hand-made parameters, following `R, Z = sigmoid(...)`,
+/// `H~ = tanh(X W_xh + (R*H) W_hh + b_h)`, `H = Z*H + (1-Z)*H~`.
+///
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+pub struct GRUScratch {
+    /// The reset gate `R`.
+    pub reset_gate: d2l::GateScratch,
+    /// The update gate `Z`.
+    pub update_gate: d2l::GateScratch,
+    /// The candidate hidden state `H~`.
+    pub candidate: d2l::GateScratch,
+    /// The size of each input vector.
+    pub num_inputs: i64,
+    /// The size of the hidden state.
+    pub num_hiddens: i64,
+}
+
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+impl GRUScratch {
+    /// Weights from `N(0, sigma^2)`, zero biases.
+    pub fn new(num_inputs: i64, num_hiddens: i64, sigma: f64) -> Self {
+        let gate = || d2l::GateScratch::new(num_inputs, num_hiddens, sigma);
+        GRUScratch {
+            reset_gate: gate(),
+            update_gate: gate(),
+            candidate: gate(),
+            num_inputs,
+            num_hiddens,
+        }
+    }
+}
+
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+impl d2l::RecurrentLayer for GRUScratch {
+    /// The state is `H`, `[batch, num_hiddens]`.
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let mut h = match state {
+            Some(state) => state.shallow_clone(),
+            None => Tensor::zeros(
+                [inputs.size()[1], self.num_hiddens],
+                (inputs.kind(), inputs.device()),
+            ),
+        };
+        let mut outputs = Vec::with_capacity(inputs.size()[0] as usize);
+        for x in inputs.unbind(0) {
+            let reset = self.reset_gate.affine(&x, &h).sigmoid();
+            let update = self.update_gate.affine(&x, &h).sigmoid();
+            let candidate = self.candidate.affine(&x, &(reset * &h)).tanh();
+            h = &update * &h + (1.0 - update) * candidate;
+            outputs.push(h.shallow_clone());
+        }
+        (Tensor::stack(&outputs, 0), h)
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        [&self.reset_gate, &self.update_gate, &self.candidate]
+            .iter()
+            .flat_map(|gate| gate.parameters())
+            .collect()
+    }
+}
+
+/// A GRU on libtorch's fused `gru` operator, with PyTorch's parameter names
+/// and initialization; optionally deep and bidirectional. Its state is
+/// `[num_layers * num_directions, batch, num_hiddens]`.
+///
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+pub struct GRU {
+    /// The parameters, as [`d2l::fused_rnn_params`] creates them.
+    pub params: Vec<Tensor>,
+    /// The size of each input vector.
+    pub num_inputs: i64,
+    /// The size of the hidden state of each direction.
+    pub num_hiddens: i64,
+    /// The number of stacked layers.
+    pub num_layers: i64,
+    /// Whether each layer also reads the sequence backwards.
+    pub bidirectional: bool,
+}
+
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+impl GRU {
+    /// A unidirectional layer (with `num_layers` stacked layers) whose
+    /// parameters live under `path` of a `VarStore`.
+    pub fn new(path: &nn::Path, num_inputs: i64, num_hiddens: i64, num_layers: i64) -> Self {
+        Self::build(path, num_inputs, num_hiddens, num_layers, false)
+    }
+
+    /// Like [`GRU::new`], but every layer reads the sequence in both
+    /// directions and concatenates the two hidden states.
+    pub fn bidirectional(
+        path: &nn::Path,
+        num_inputs: i64,
+        num_hiddens: i64,
+        num_layers: i64,
+    ) -> Self {
+        Self::build(path, num_inputs, num_hiddens, num_layers, true)
+    }
+
+    fn build(
+        path: &nn::Path,
+        num_inputs: i64,
+        num_hiddens: i64,
+        num_layers: i64,
+        bidirectional: bool,
+    ) -> Self {
+        let params =
+            d2l::fused_rnn_params(path, num_inputs, num_hiddens, 3, num_layers, bidirectional);
+        GRU {
+            params,
+            num_inputs,
+            num_hiddens,
+            num_layers,
+            bidirectional,
+        }
+    }
+
+    /// The number of directions, 1 or 2.
+    pub fn num_directions(&self) -> i64 {
+        if self.bidirectional {
+            2
+        } else {
+            1
+        }
+    }
+}
+
+/// Defined in Section 10.2 (Gated Recurrent Units (GRU)), `chapter_recurrent-modern/gru.md`.
+impl d2l::RecurrentLayer for GRU {
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let state = match state {
+            Some(state) => state.shallow_clone(),
+            None => Tensor::zeros(
+                [
+                    self.num_layers * self.num_directions(),
+                    inputs.size()[1],
+                    self.num_hiddens,
+                ],
+                (inputs.kind(), inputs.device()),
+            ),
+        };
+        // has_biases, num_layers, dropout, train, bidirectional, batch_first
+        inputs.gru(
+            &state,
+            &self.params,
+            true,
+            self.num_layers,
+            0.0,
+            true,
+            self.bidirectional,
+            false,
+        )
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens * self.num_directions()
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.params.iter().map(|p| p.shallow_clone()).collect()
+    }
+}
+
+/// A stack of [`d2l::RNNScratch`] layers, each reading the hidden states of
+/// the one below. Its state is `[num_layers, batch, num_hiddens]`.
+///
+/// Defined in Section 10.3 (Deep Recurrent Neural Networks), `chapter_recurrent-modern/deep-rnn.md`.
+pub struct StackedRNNScratch {
+    /// The layers, from the input upwards.
+    pub layers: Vec<d2l::RNNScratch>,
+    /// The size of each input vector.
+    pub num_inputs: i64,
+    /// The size of every layer's hidden state.
+    pub num_hiddens: i64,
+}
+
+/// Defined in Section 10.3 (Deep Recurrent Neural Networks), `chapter_recurrent-modern/deep-rnn.md`.
+impl StackedRNNScratch {
+    /// `num_layers` layers with weights from `N(0, sigma^2)`.
+    pub fn new(num_inputs: i64, num_hiddens: i64, num_layers: usize, sigma: f64) -> Self {
+        let layers = (0..num_layers)
+            .map(|i| {
+                let layer_inputs = if i == 0 { num_inputs } else { num_hiddens };
+                d2l::RNNScratch::new(layer_inputs, num_hiddens, sigma)
+            })
+            .collect();
+        StackedRNNScratch {
+            layers,
+            num_inputs,
+            num_hiddens,
+        }
+    }
+}
+
+/// Defined in Section 10.3 (Deep Recurrent Neural Networks), `chapter_recurrent-modern/deep-rnn.md`.
+impl d2l::RecurrentLayer for StackedRNNScratch {
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let mut outputs = inputs.shallow_clone();
+        let mut final_states = Vec::with_capacity(self.layers.len());
+        for (i, layer) in self.layers.iter().enumerate() {
+            let layer_state = state.map(|state| state.get(i as i64));
+            let (layer_outputs, layer_final) = layer.forward(&outputs, layer_state.as_ref());
+            outputs = layer_outputs;
+            final_states.push(layer_final);
+        }
+        (outputs, Tensor::stack(&final_states, 0))
+    }
+    fn num_outputs(&self) -> i64 {
+        self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.layers
+            .iter()
+            .flat_map(|layer| layer.parameters())
+            .collect()
+    }
+}
+
+/// A bidirectional RNN from two [`d2l::RNNScratch`] layers, one reading the
+/// sequence forwards and one backwards; their outputs are concatenated, and
+/// its state is their final states stacked, `[2, batch, num_hiddens]`.
+///
+/// Defined in Section 10.4 (Bidirectional Recurrent Neural Networks), `chapter_recurrent-modern/bi-rnn.md`.
+pub struct BiRNNScratch {
+    /// The layer that reads from the first step to the last.
+    pub forward_rnn: d2l::RNNScratch,
+    /// The layer that reads from the last step to the first.
+    pub backward_rnn: d2l::RNNScratch,
+    /// The size of each direction's hidden state.
+    pub num_hiddens: i64,
+}
+
+/// Defined in Section 10.4 (Bidirectional Recurrent Neural Networks), `chapter_recurrent-modern/bi-rnn.md`.
+impl BiRNNScratch {
+    /// Two layers with weights from `N(0, sigma^2)`.
+    pub fn new(num_inputs: i64, num_hiddens: i64, sigma: f64) -> Self {
+        BiRNNScratch {
+            forward_rnn: d2l::RNNScratch::new(num_inputs, num_hiddens, sigma),
+            backward_rnn: d2l::RNNScratch::new(num_inputs, num_hiddens, sigma),
+            num_hiddens,
+        }
+    }
+}
+
+/// Defined in Section 10.4 (Bidirectional Recurrent Neural Networks), `chapter_recurrent-modern/bi-rnn.md`.
+impl d2l::RecurrentLayer for BiRNNScratch {
+    fn forward(&self, inputs: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
+        let (f_state, b_state) = match state {
+            Some(state) => (Some(state.get(0)), Some(state.get(1))),
+            None => (None, None),
+        };
+        let (f_outputs, f_final) = self.forward_rnn.forward(inputs, f_state.as_ref());
+        let (b_outputs, b_final) = self
+            .backward_rnn
+            .forward(&inputs.flip([0]), b_state.as_ref());
+        let outputs = Tensor::cat(&[f_outputs, b_outputs.flip([0])], -1);
+        (outputs, Tensor::stack(&[f_final, b_final], 0))
+    }
+    fn num_outputs(&self) -> i64 {
+        2 * self.num_hiddens
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        let mut params = self.forward_rnn.parameters();
+        params.extend(self.backward_rnn.parameters());
+        params
+    }
+}
+
 /// The raw English–French pairs (one per line, tab-separated) from the data
 /// hub, or the labelled stand-in with `D2L_FRA_ENG=synthetic`.
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub fn read_fra_eng() -> Result<String, d2l::data::DataError> {
     let raw = d2l::data::fra_eng::FraEngText::fetch()?;
     Ok(raw.text)
@@ -18,7 +621,7 @@ pub fn read_fra_eng() -> Result<String, d2l::data::DataError> {
 /// Lower-cases `text`, replaces non-breaking spaces by spaces and separates
 /// the punctuation marks `,.!?` from the words before them.
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub fn preprocess_nmt(text: &str) -> String {
     let text = text.replace(['\u{202f}', '\u{a0}'], " ").to_lowercase();
     let mut out = String::with_capacity(text.len() + text.len() / 8);
@@ -37,7 +640,7 @@ pub fn preprocess_nmt(text: &str) -> String {
 /// `max_examples` lines of preprocessed `text` (all lines when `None`);
 /// lines without exactly one tab are skipped.
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub fn tokenize_nmt(
     text: &str,
     max_examples: Option<usize>,
@@ -59,7 +662,7 @@ pub fn tokenize_nmt(
 
 /// `tokens` truncated or padded with `<pad>` to exactly `num_steps` tokens.
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub fn pad_or_trim<S: AsRef<str>>(tokens: &[S], num_steps: usize) -> Vec<String> {
     tokens
         .iter()
@@ -73,7 +676,7 @@ pub fn pad_or_trim<S: AsRef<str>>(tokens: &[S], num_steps: usize) -> Vec<String>
 /// input is `[2, num_steps]`: row 0 the source, row 1 the decoder input
 /// (`<bos>` then the target); its label is the target (Int64 indices).
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub struct MTFraEng {
     /// Pairs per minibatch.
     pub batch_size: i64,
@@ -93,7 +696,7 @@ pub struct MTFraEng {
     pub y: Tensor,
 }
 
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 impl MTFraEng {
     /// The tokens both vocabularies reserve, with the same indices in both.
     pub const RESERVED: [&'static str; 3] = ["<pad>", "<bos>", "<eos>"];
@@ -188,7 +791,7 @@ impl MTFraEng {
     }
 }
 
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 impl d2l::DataModule for MTFraEng {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         d2l::tensor_batches(&self.x, &self.y, 0..self.num_train, self.batch_size, true)
@@ -202,14 +805,14 @@ impl d2l::DataModule for MTFraEng {
 /// The number of tokens of each row of `tokens` that are not `pad`: the valid
 /// lengths of padded sequences, `[batch]` Int64.
 ///
-/// Defined in Section 10.1 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
+/// Defined in Section 10.5 (Machine Translation and the Dataset), `chapter_recurrent-modern/machine-translation-and-dataset.md`.
 pub fn valid_lengths(tokens: &Tensor, pad: i64) -> Tensor {
     tokens.ne(pad).sum_dim_intlist(1, false, Kind::Int64)
 }
 
 /// The encoder of an encoder–decoder model: it reads a whole source sequence.
 ///
-/// Defined in Section 10.2 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
+/// Defined in Section 10.6 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
 pub trait Encoder {
     /// What the encoder hands to its decoder (outputs, a final state, ...).
     type Output;
@@ -221,7 +824,7 @@ pub trait Encoder {
 /// The decoder of an encoder–decoder model: it writes the target sequence,
 /// one token per step, from the encoder's output and the tokens so far.
 ///
-/// Defined in Section 10.2 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
+/// Defined in Section 10.6 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
 pub trait Decoder {
     /// The encoder output this decoder starts from.
     type EncoderOutput;
@@ -240,7 +843,7 @@ pub trait Decoder {
 
 /// An encoder and a decoder whose input is the encoder's output.
 ///
-/// Defined in Section 10.2 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
+/// Defined in Section 10.6 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
 pub struct EncoderDecoder<E, D> {
     /// Reads the source.
     pub encoder: E,
@@ -248,7 +851,7 @@ pub struct EncoderDecoder<E, D> {
     pub decoder: D,
 }
 
-/// Defined in Section 10.2 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
+/// Defined in Section 10.6 (The Encoder–Decoder Architecture), `chapter_recurrent-modern/encoder-decoder.md`.
 impl<E, D> EncoderDecoder<E, D>
 where
     E: Encoder,
@@ -276,7 +879,7 @@ where
 
 /// A seq2seq encoder: token embeddings fed to a multi-layer GRU.
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub struct Seq2SeqEncoder {
     /// Token indices to vectors.
     pub embedding: nn::Embedding,
@@ -284,7 +887,7 @@ pub struct Seq2SeqEncoder {
     pub rnn: nn::GRU,
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl Seq2SeqEncoder {
     /// An encoder for `vocab_size` tokens with `embed_size`-dimensional
     /// embeddings and `num_layers` GRU layers of `num_hiddens` units.
@@ -311,7 +914,7 @@ impl Seq2SeqEncoder {
     }
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl d2l::Encoder for Seq2SeqEncoder {
     /// The top layer's outputs `[batch, num_steps, num_hiddens]` and the final
     /// state of every layer `[num_layers, batch, num_hiddens]`.
@@ -326,7 +929,7 @@ impl d2l::Encoder for Seq2SeqEncoder {
 /// A seq2seq decoder: embeddings of the previous target tokens, concatenated
 /// with the encoder's context, fed to a GRU and a linear output layer.
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub struct Seq2SeqDecoder {
     /// Target token indices to vectors.
     pub embedding: nn::Embedding,
@@ -338,7 +941,7 @@ pub struct Seq2SeqDecoder {
 
 /// The state of a [`Seq2SeqDecoder`].
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub struct Seq2SeqState {
     /// The encoder's final top-layer state, `[batch, num_hiddens]`.
     pub context: Tensor,
@@ -346,7 +949,7 @@ pub struct Seq2SeqState {
     pub hidden: Tensor,
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl Seq2SeqDecoder {
     /// A decoder for `vocab_size` tokens, shaped like [`Seq2SeqEncoder::new`].
     pub fn new(
@@ -373,7 +976,7 @@ impl Seq2SeqDecoder {
     }
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl d2l::Decoder for Seq2SeqDecoder {
     type EncoderOutput = (Tensor, Tensor);
     type State = Seq2SeqState;
@@ -408,7 +1011,7 @@ impl d2l::Decoder for Seq2SeqDecoder {
 /// A trainable sequence-to-sequence model: an [`d2l::EncoderDecoder`] whose
 /// parameters live in `vs`, with the masked loss of padded targets.
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub struct Seq2Seq<E, D> {
     /// Owns the parameters of the encoder and the decoder.
     pub vs: nn::VarStore,
@@ -422,7 +1025,7 @@ pub struct Seq2Seq<E, D> {
     pub lr: f64,
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl<E, D> Seq2Seq<E, D>
 where
     E: d2l::Encoder,
@@ -456,7 +1059,7 @@ where
     }
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl<E, D> d2l::Module for Seq2Seq<E, D>
 where
     E: d2l::Encoder,
@@ -495,7 +1098,7 @@ where
 /// A seq2seq GRU model for the vocabularies of `data`, with `embed_size`,
 /// `num_hiddens` and `num_layers` for both halves, on `d2l::try_gpu()`.
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub fn seq2seq_gru(
     data: &d2l::MTFraEng,
     embed_size: i64,
@@ -523,7 +1126,7 @@ pub fn seq2seq_gru(
     Seq2Seq::new(vs, encoder, decoder, pad, bos, lr)
 }
 
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 impl<E, D> Seq2Seq<E, D>
 where
     E: d2l::Encoder,
@@ -555,7 +1158,7 @@ where
 
 /// The tokens of `indices` up to (not including) the first `<eos>`.
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub fn tokens_until_eos(vocab: &d2l::Vocab, indices: &Tensor) -> Vec<String> {
     let indices: Vec<i64> = indices
         .to_device(Device::Cpu)
@@ -577,7 +1180,7 @@ pub fn tokens_until_eos(vocab: &d2l::Vocab, indices: &Tensor) -> Vec<String> {
 /// The BLEU score of the space-separated `pred` against the reference
 /// `label`, with n-grams up to length `k` (:eqref:`eq_bleu`).
 ///
-/// Defined in Section 10.3 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub fn bleu(pred: &str, label: &str, k: usize) -> f64 {
     let pred: Vec<&str> = pred.split_whitespace().collect();
     let label: Vec<&str> = label.split_whitespace().collect();
@@ -603,4 +1206,104 @@ pub fn bleu(pred: &str, label: &str, k: usize) -> f64 {
         score *= precision.powf(0.5f64.powi(n as i32));
     }
     score
+}
+
+/// A candidate output sequence of a decoding search: its tokens and the sum
+/// of their conditional log-probabilities.
+///
+/// Defined in Section 10.8 (Beam Search), `chapter_recurrent-modern/beam-search.md`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hypothesis {
+    /// The token indices, ending with the end-of-sequence token when finished.
+    pub tokens: Vec<usize>,
+    /// `log P(tokens | c)`, the sum of the tokens' log-probabilities.
+    pub log_prob: f64,
+}
+
+/// Defined in Section 10.8 (Beam Search), `chapter_recurrent-modern/beam-search.md`.
+impl Hypothesis {
+    /// The hypothesis extended by `token`, whose log-probability is `log_prob`.
+    pub fn extend(&self, token: usize, log_prob: f64) -> Hypothesis {
+        let mut tokens = self.tokens.clone();
+        tokens.push(token);
+        Hypothesis {
+            tokens,
+            log_prob: self.log_prob + log_prob,
+        }
+    }
+
+    /// The length-normalized score `log_prob / len^alpha`; `alpha = 0` gives
+    /// the plain log-probability.
+    pub fn score(&self, alpha: f64) -> f64 {
+        self.log_prob / (self.tokens.len().max(1) as f64).powf(alpha)
+    }
+}
+
+/// Greedy decoding: repeatedly appends the most likely next token, until
+/// `eos` or `max_len` tokens. `next_log_probs` maps a prefix to the
+/// log-probabilities of every next token.
+///
+/// Defined in Section 10.8 (Beam Search), `chapter_recurrent-modern/beam-search.md`.
+pub fn greedy_search(
+    mut next_log_probs: impl FnMut(&[usize]) -> Vec<f64>,
+    eos: usize,
+    max_len: usize,
+) -> Hypothesis {
+    let mut hypothesis = Hypothesis {
+        tokens: Vec::new(),
+        log_prob: 0.0,
+    };
+    while hypothesis.tokens.len() < max_len && hypothesis.tokens.last() != Some(&eos) {
+        let log_probs = next_log_probs(&hypothesis.tokens);
+        let (token, log_prob) = log_probs
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .expect("the model scores at least one token");
+        hypothesis = hypothesis.extend(token, log_prob);
+    }
+    hypothesis
+}
+
+/// Beam search with `beam_size` candidates: keeps the `beam_size` most likely
+/// extensions at every step, sets aside those ending with `eos`, and stops
+/// when no candidate is left or all have `max_len` tokens. Returns the
+/// finished candidates sorted by their length-normalized score
+/// ([`Hypothesis::score`] with exponent `alpha`), best first.
+///
+/// Defined in Section 10.8 (Beam Search), `chapter_recurrent-modern/beam-search.md`.
+pub fn beam_search(
+    mut next_log_probs: impl FnMut(&[usize]) -> Vec<f64>,
+    eos: usize,
+    beam_size: usize,
+    max_len: usize,
+    alpha: f64,
+) -> Vec<Hypothesis> {
+    let mut beam = vec![Hypothesis {
+        tokens: Vec::new(),
+        log_prob: 0.0,
+    }];
+    let mut finished = Vec::new();
+    while !beam.is_empty() {
+        let mut candidates: Vec<Hypothesis> = beam
+            .iter()
+            .flat_map(|hypothesis| {
+                next_log_probs(&hypothesis.tokens)
+                    .into_iter()
+                    .enumerate()
+                    .map(|(token, log_prob)| hypothesis.extend(token, log_prob))
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        candidates.sort_by(|a, b| b.log_prob.total_cmp(&a.log_prob));
+        candidates.truncate(beam_size);
+        let (done, open): (Vec<_>, Vec<_>) = candidates
+            .into_iter()
+            .partition(|h| h.tokens.last() == Some(&eos) || h.tokens.len() >= max_len);
+        finished.extend(done);
+        beam = open;
+    }
+    finished.sort_by(|a, b| b.score(alpha).total_cmp(&a.score(alpha)));
+    finished
 }
