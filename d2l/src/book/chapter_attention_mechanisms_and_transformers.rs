@@ -290,3 +290,337 @@ impl PositionalEncoding {
         &self.p
     }
 }
+
+/// Cuts square images into non-overlapping `patch_size` x `patch_size`
+/// patches and embeds each patch linearly in `num_hiddens` dimensions, with
+/// one convolution whose stride equals its kernel size.
+///
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+#[derive(Debug)]
+pub struct PatchEmbedding {
+    /// The convolution: kernel size and stride are both the patch size.
+    pub conv: nn::Conv2D,
+    /// The number of patches per image, `(img_size / patch_size)^2`.
+    pub num_patches: i64,
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl PatchEmbedding {
+    /// A patch embedding for `num_channels`-channel images of `img_size` x
+    /// `img_size` pixels; `patch_size` must divide `img_size`.
+    pub fn new(
+        path: &nn::Path,
+        img_size: i64,
+        patch_size: i64,
+        num_channels: i64,
+        num_hiddens: i64,
+    ) -> Self {
+        assert_eq!(
+            img_size % patch_size,
+            0,
+            "the patch size must divide the image size"
+        );
+        let config = nn::ConvConfig {
+            stride: patch_size,
+            ..Default::default()
+        };
+        let conv = nn::conv2d(path / "conv", num_channels, num_hiddens, patch_size, config);
+        let patches_per_side = img_size / patch_size;
+        PatchEmbedding {
+            conv,
+            num_patches: patches_per_side * patches_per_side,
+        }
+    }
+
+    /// Embeds images `[batch, channels, img_size, img_size]` as a sequence
+    /// `[batch, num_patches, num_hiddens]`, patches in row-major order.
+    pub fn forward(&self, x: &Tensor) -> Tensor {
+        self.conv.forward(x).flatten(2, -1).transpose(1, 2)
+    }
+}
+
+/// The MLP of a ViT encoder block: a dense layer to `mlp_num_hiddens` units,
+/// GELU, dropout, a dense layer back to `num_hiddens`, dropout. It acts on
+/// every position of a sequence separately.
+///
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+#[derive(Debug)]
+pub struct ViTMLP {
+    /// The expanding layer, `num_hiddens -> mlp_num_hiddens`.
+    pub dense1: nn::Linear,
+    /// The projecting layer, `mlp_num_hiddens -> num_hiddens`.
+    pub dense2: nn::Linear,
+    /// The dropout probability after each layer.
+    pub dropout: f64,
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl ViTMLP {
+    /// An MLP whose parameters live under `path`.
+    pub fn new(path: &nn::Path, num_hiddens: i64, mlp_num_hiddens: i64, dropout: f64) -> Self {
+        ViTMLP {
+            dense1: nn::linear(
+                path / "dense1",
+                num_hiddens,
+                mlp_num_hiddens,
+                Default::default(),
+            ),
+            dense2: nn::linear(
+                path / "dense2",
+                mlp_num_hiddens,
+                num_hiddens,
+                Default::default(),
+            ),
+            dropout,
+        }
+    }
+
+    /// Maps `[batch, steps, num_hiddens]` to the same shape; dropout is
+    /// active only when `train` is set.
+    pub fn forward(&self, x: &Tensor, train: bool) -> Tensor {
+        let hidden = self
+            .dense1
+            .forward(x)
+            .gelu("none")
+            .dropout(self.dropout, train);
+        self.dense2.forward(&hidden).dropout(self.dropout, train)
+    }
+}
+
+/// A pre-norm Transformer encoder block as in ViT: layer norm, multi-head
+/// self-attention and a residual connection, then layer norm, [`ViTMLP`] and
+/// a residual connection.
+///
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+pub struct ViTBlock {
+    /// The layer normalization before the attention.
+    pub ln1: nn::LayerNorm,
+    /// Multi-head self-attention over the whole sequence.
+    pub attention: d2l::MultiHeadAttention,
+    /// The layer normalization before the MLP.
+    pub ln2: nn::LayerNorm,
+    /// The position-wise MLP.
+    pub mlp: ViTMLP,
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl ViTBlock {
+    /// A block for `num_hiddens`-dimensional sequences with `num_heads`
+    /// attention heads (which must divide `num_hiddens`), an MLP of
+    /// `mlp_num_hiddens` hidden units, and dropout `dropout`; `use_bias` adds
+    /// biases to the attention's projections.
+    pub fn new(
+        path: &nn::Path,
+        num_hiddens: i64,
+        mlp_num_hiddens: i64,
+        num_heads: i64,
+        dropout: f64,
+        use_bias: bool,
+    ) -> Self {
+        let norm = |name: &str| nn::layer_norm(path / name, vec![num_hiddens], Default::default());
+        ViTBlock {
+            ln1: norm("ln1"),
+            attention: d2l::MultiHeadAttention::new(
+                &(path / "attention"),
+                num_hiddens,
+                num_heads,
+                dropout,
+                use_bias,
+            ),
+            ln2: norm("ln2"),
+            mlp: ViTMLP::new(&(path / "mlp"), num_hiddens, mlp_num_hiddens, dropout),
+        }
+    }
+
+    /// Maps `[batch, steps, num_hiddens]` to the same shape; `valid_lens`
+    /// masks padded keys as in `d2l::MultiHeadAttention::forward`.
+    pub fn forward(&self, x: &Tensor, valid_lens: Option<&Tensor>, train: bool) -> Tensor {
+        let normed = self.ln1.forward(x);
+        let x = x + self
+            .attention
+            .forward(&normed, &normed, &normed, valid_lens, train);
+        let mlp_out = self.mlp.forward(&self.ln2.forward(&x), train);
+        x + mlp_out
+    }
+}
+
+/// The hyperparameters of a [`ViT`]; the defaults are a small model for
+/// 28x28 grey images in ten classes.
+///
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ViTConfig {
+    /// The height and width of the (square) input images.
+    pub img_size: i64,
+    /// The height and width of a patch; must divide `img_size`.
+    pub patch_size: i64,
+    /// The number of input channels.
+    pub num_channels: i64,
+    /// The width `d` of every token vector.
+    pub num_hiddens: i64,
+    /// The hidden width of each block's MLP.
+    pub mlp_num_hiddens: i64,
+    /// The attention heads per block; must divide `num_hiddens`.
+    pub num_heads: i64,
+    /// The number of encoder blocks.
+    pub num_blks: usize,
+    /// Dropout on the embedded input sequence.
+    pub emb_dropout: f64,
+    /// Dropout inside the blocks (attention weights and MLP).
+    pub blk_dropout: f64,
+    /// Whether the attention projections have biases.
+    pub use_bias: bool,
+    /// The number of classes.
+    pub num_classes: i64,
+    /// The learning rate of the optimizer.
+    pub lr: f64,
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl Default for ViTConfig {
+    fn default() -> Self {
+        ViTConfig {
+            img_size: 28,
+            patch_size: 7,
+            num_channels: 1,
+            num_hiddens: 64,
+            mlp_num_hiddens: 128,
+            num_heads: 4,
+            num_blks: 2,
+            emb_dropout: 0.1,
+            blk_dropout: 0.1,
+            use_bias: false,
+            num_classes: 10,
+            lr: 0.001,
+        }
+    }
+}
+
+/// The vision Transformer (Dosovitskiy et al., 2021): patch embedding, a
+/// classification token and learned positional embeddings, pre-norm encoder
+/// blocks, and a linear head on the normalized classification token;
+/// trained with Adam on the cross-entropy loss.
+///
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+pub struct ViT {
+    /// Owns every parameter; created on `d2l::try_gpu()`.
+    pub vs: nn::VarStore,
+    /// Images to patch embeddings.
+    pub patch_embedding: PatchEmbedding,
+    /// The learned classification token, `[1, 1, num_hiddens]`.
+    pub cls_token: Tensor,
+    /// The learned positional embeddings, `[1, num_patches + 1, num_hiddens]`.
+    pub pos_embedding: Tensor,
+    /// The encoder blocks, applied in order.
+    pub blocks: Vec<ViTBlock>,
+    /// The layer normalization before the head.
+    pub head_norm: nn::LayerNorm,
+    /// The output layer, `num_hiddens -> num_classes`.
+    pub head: nn::Linear,
+    /// Dropout on the embedded input sequence.
+    pub emb_dropout: f64,
+    /// The learning rate of Adam.
+    pub lr: f64,
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl ViT {
+    /// A freshly initialized ViT as described by `config`.
+    pub fn new(config: &ViTConfig) -> Self {
+        let vs = nn::VarStore::new(d2l::try_gpu());
+        let root = vs.root();
+        let d = config.num_hiddens;
+        let patch_embedding = PatchEmbedding::new(
+            &(&root / "patch_embedding"),
+            config.img_size,
+            config.patch_size,
+            config.num_channels,
+            d,
+        );
+        let num_steps = patch_embedding.num_patches + 1;
+        let cls_token = root.zeros("cls_token", &[1, 1, d]);
+        let pos_embedding = root.randn("pos_embedding", &[1, num_steps, d], 0.0, 0.02);
+        let blocks = (0..config.num_blks)
+            .map(|i| {
+                ViTBlock::new(
+                    &(&root / format!("block{i}")),
+                    d,
+                    config.mlp_num_hiddens,
+                    config.num_heads,
+                    config.blk_dropout,
+                    config.use_bias,
+                )
+            })
+            .collect();
+        let head_norm = nn::layer_norm(&root / "head_norm", vec![d], Default::default());
+        let head = nn::linear(&root / "head", d, config.num_classes, Default::default());
+        ViT {
+            patch_embedding,
+            cls_token,
+            pos_embedding,
+            blocks,
+            head_norm,
+            head,
+            emb_dropout: config.emb_dropout,
+            lr: config.lr,
+            vs,
+        }
+    }
+
+    /// Class scores `[batch, num_classes]` for images `[batch, channels,
+    /// img_size, img_size]`; dropout is active only when `train` is set.
+    pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
+        let patches = self.patch_embedding.forward(x);
+        let cls = self.cls_token.expand([patches.size()[0], -1, -1], false);
+        let tokens = Tensor::cat(&[cls, patches], 1) + &self.pos_embedding;
+        let encoded = self
+            .blocks
+            .iter()
+            .fold(tokens.dropout(self.emb_dropout, train), |z, block| {
+                block.forward(&z, None, train)
+            });
+        self.head
+            .forward(&self.head_norm.forward(&encoded.select(1, 0)))
+    }
+
+    /// The number of trainable parameters.
+    pub fn num_parameters(&self) -> i64 {
+        self.vs
+            .trainable_variables()
+            .iter()
+            .map(|p| p.numel() as i64)
+            .sum()
+    }
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl d2l::Module for ViT {
+    type Optimizer = nn::Optimizer;
+    fn forward(&self, x: &Tensor) -> Tensor {
+        self.forward_t(x, false)
+    }
+    fn training_step(&self, batch: &d2l::Batch) -> Tensor {
+        let (x, y) = batch;
+        self.loss(&self.forward_t(x, true), y)
+    }
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        y_hat.cross_entropy_for_logits(y)
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.vs.trainable_variables()
+    }
+    fn configure_optimizers(&self) -> nn::Optimizer {
+        nn::Adam::default()
+            .build(&self.vs, self.lr)
+            .expect("libtorch builds an Adam optimizer")
+    }
+    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
+        d2l::Classifier::classification_metrics(self, batch)
+    }
+    fn to_device(&mut self, device: Device) {
+        self.vs.set_device(device);
+    }
+}
+
+/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+impl d2l::Classifier for ViT {}
