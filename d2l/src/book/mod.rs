@@ -17,3 +17,5 @@ pub mod chapter_recurrent_neural_networks;
 pub use self::chapter_recurrent_neural_networks::*;
 pub mod chapter_recurrent_modern;
 pub use self::chapter_recurrent_modern::*;
+pub mod chapter_attention_mechanisms_and_transformers;
+pub use self::chapter_attention_mechanisms_and_transformers::*;
