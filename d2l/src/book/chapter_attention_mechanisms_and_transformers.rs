@@ -145,11 +145,143 @@ impl AdditiveAttention {
     }
 }
 
+/// The state of a [`Seq2SeqAttentionDecoder`].
+///
+/// Defined in Section 11.4 (The Bahdanau Attention Mechanism), `chapter_attention-mechanisms-and-transformers/bahdanau-attention.md`.
+pub struct Seq2SeqAttentionState {
+    /// The encoder's top-layer outputs `[batch, src_steps, num_hiddens]`: the
+    /// keys and values of the attention.
+    pub enc_outputs: Tensor,
+    /// The hidden state of every decoder GRU layer, `[num_layers, batch, num_hiddens]`.
+    pub hidden: Tensor,
+    /// The valid lengths of the sources, `[batch]`.
+    pub enc_valid_lens: Tensor,
+}
+
+/// A seq2seq decoder with Bahdanau attention: at every step, additive attention
+/// of the previous top-layer GRU state over the encoder outputs gives a
+/// context that is concatenated with the embedded input token.
+///
+/// Defined in Section 11.4 (The Bahdanau Attention Mechanism), `chapter_attention-mechanisms-and-transformers/bahdanau-attention.md`.
+pub struct Seq2SeqAttentionDecoder {
+    /// Target token indices to vectors.
+    pub embedding: nn::Embedding,
+    /// Scores the encoder outputs against the decoder state.
+    pub attention: d2l::AdditiveAttention,
+    /// The recurrent layers; inputs are `embed_size + num_hiddens` wide.
+    pub rnn: nn::GRU,
+    /// Hidden states to vocabulary scores.
+    pub dense: nn::Linear,
+    /// The dropout probability of the embeddings (in training only).
+    pub dropout: f64,
+    weights: std::cell::RefCell<Vec<Tensor>>,
+}
+
+/// Defined in Section 11.4 (The Bahdanau Attention Mechanism), `chapter_attention-mechanisms-and-transformers/bahdanau-attention.md`.
+impl Seq2SeqAttentionDecoder {
+    /// A decoder for `vocab_size` tokens with `embed_size`-dimensional embeddings
+    /// and `num_layers` GRU layers of `num_hiddens` units (as many as the
+    /// encoder's), with dropout `dropout` on embeddings and attention weights.
+    pub fn new(
+        path: &nn::Path,
+        vocab_size: i64,
+        embed_size: i64,
+        num_hiddens: i64,
+        num_layers: i64,
+        dropout: f64,
+    ) -> Self {
+        let config = nn::RNNConfig {
+            num_layers,
+            ..Default::default()
+        };
+        Seq2SeqAttentionDecoder {
+            embedding: nn::embedding(
+                path / "embedding",
+                vocab_size,
+                embed_size,
+                Default::default(),
+            ),
+            attention: d2l::AdditiveAttention::new(
+                &(path / "attention"),
+                num_hiddens,
+                num_hiddens,
+                num_hiddens,
+                dropout,
+            ),
+            rnn: nn::gru(path / "rnn", embed_size + num_hiddens, num_hiddens, config),
+            dense: nn::linear(path / "dense", num_hiddens, vocab_size, Default::default()),
+            dropout,
+            weights: std::cell::RefCell::new(Vec::new()),
+        }
+    }
+}
+
+/// Defined in Section 11.4 (The Bahdanau Attention Mechanism), `chapter_attention-mechanisms-and-transformers/bahdanau-attention.md`.
+impl d2l::Decoder for Seq2SeqAttentionDecoder {
+    type EncoderOutput = (Tensor, Tensor);
+    type State = Seq2SeqAttentionState;
+
+    fn init_state(
+        &self,
+        (enc_outputs, hidden): (Tensor, Tensor),
+        enc_valid_lens: &Tensor,
+    ) -> Seq2SeqAttentionState {
+        Seq2SeqAttentionState {
+            enc_outputs,
+            hidden,
+            enc_valid_lens: enc_valid_lens.shallow_clone(),
+        }
+    }
+
+    fn decode(
+        &self,
+        tgt: &Tensor,
+        state: Seq2SeqAttentionState,
+        train: bool,
+    ) -> (Tensor, Seq2SeqAttentionState) {
+        let embs = tgt.apply(&self.embedding).dropout(self.dropout, train);
+        let mut hidden = state.hidden;
+        let mut outputs = Vec::new();
+        let mut weights = Vec::new();
+        for t in 0..embs.size()[1] {
+            // The query is the top layer's previous state: [batch, 1, num_hiddens].
+            let query = hidden.get(-1).unsqueeze(1);
+            let enc = &state.enc_outputs;
+            let context =
+                self.attention
+                    .forward(&query, enc, enc, Some(&state.enc_valid_lens), train);
+            let input = Tensor::cat(&[context, embs.narrow(1, t, 1)], 2);
+            let (output, next) = tch::nn::RNN::seq_init(&self.rnn, &input, &nn::GRUState(hidden));
+            hidden = next.0;
+            outputs.push(output);
+            weights.push(
+                self.attention
+                    .attention_weights()
+                    .expect("attention ran in this step"),
+            );
+        }
+        // One entry for the one attention layer: [batch, tgt_steps, src_steps].
+        *self.weights.borrow_mut() = vec![Tensor::cat(&weights, 1)];
+        let scores = Tensor::cat(&outputs, 1).apply(&self.dense);
+        (scores, Seq2SeqAttentionState { hidden, ..state })
+    }
+
+    /// The attention weights of the last `decode` call: one tensor
+    /// `[batch, tgt_steps, src_steps]`, row `t'` the weights of target step `t'`.
+    fn attention_weights(&self) -> Vec<Tensor> {
+        self.weights
+            .borrow()
+            .iter()
+            .map(Tensor::shallow_clone)
+            .collect()
+    }
+}
+
 /// Multi-head attention: `num_heads` scaled dot product attentions in parallel on
 /// learned projections of `num_hiddens / num_heads` features each, concatenated and
 /// projected back to `num_hiddens` features.
 ///
-/// Defined in Section 11.4 (Multi-Head Attention), `chapter_attention-mechanisms-and-transformers/multihead-attention.md`.
+/// Defined in Section 11.5 (Multi-Head Attention), `chapter_attention-mechanisms-and-transformers/multihead-attention.md`.
 pub struct MultiHeadAttention {
     /// The number of heads.
     pub num_heads: i64,
@@ -165,7 +297,7 @@ pub struct MultiHeadAttention {
     pub w_o: nn::Linear,
 }
 
-/// Defined in Section 11.4 (Multi-Head Attention), `chapter_attention-mechanisms-and-transformers/multihead-attention.md`.
+/// Defined in Section 11.5 (Multi-Head Attention), `chapter_attention-mechanisms-and-transformers/multihead-attention.md`.
 impl MultiHeadAttention {
     /// A layer for queries, keys and values of `num_hiddens` features (a multiple of
     /// `num_heads`), parameters under `path`, biases in the projections if `bias`.
@@ -250,14 +382,14 @@ impl MultiHeadAttention {
 /// `P[i, 2j] = sin(i / 10000^(2j/d))`, `P[i, 2j+1] = cos(i / 10000^(2j/d))` to the
 /// inputs, then applies dropout.
 ///
-/// Defined in Section 11.5 (Self-Attention and Positional Encoding), `chapter_attention-mechanisms-and-transformers/self-attention-and-positional-encoding.md`.
+/// Defined in Section 11.6 (Self-Attention and Positional Encoding), `chapter_attention-mechanisms-and-transformers/self-attention-and-positional-encoding.md`.
 pub struct PositionalEncoding {
     /// The dropout probability applied to the sum (in training only).
     pub dropout: f64,
     p: Tensor,
 }
 
-/// Defined in Section 11.5 (Self-Attention and Positional Encoding), `chapter_attention-mechanisms-and-transformers/self-attention-and-positional-encoding.md`.
+/// Defined in Section 11.6 (Self-Attention and Positional Encoding), `chapter_attention-mechanisms-and-transformers/self-attention-and-positional-encoding.md`.
 impl PositionalEncoding {
     /// Encodings of `num_hiddens` features for positions `0..max_len`.
     pub fn new(num_hiddens: i64, dropout: f64, max_len: i64) -> Self {
@@ -291,11 +423,433 @@ impl PositionalEncoding {
     }
 }
 
+/// The position-wise feed-forward network of the Transformer: the same
+/// two-layer MLP with a ReLU, applied to the features of every position.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+#[derive(Debug)]
+pub struct PositionWiseFFN {
+    /// Input features to the hidden layer.
+    pub dense1: nn::Linear,
+    /// Hidden layer to output features.
+    pub dense2: nn::Linear,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl PositionWiseFFN {
+    /// An MLP from `num_inputs` features through `ffn_num_hiddens` hidden units
+    /// to `num_outputs` features, its parameters under `path`.
+    pub fn new(path: &nn::Path, num_inputs: i64, ffn_num_hiddens: i64, num_outputs: i64) -> Self {
+        PositionWiseFFN {
+            dense1: nn::linear(
+                path / "dense1",
+                num_inputs,
+                ffn_num_hiddens,
+                Default::default(),
+            ),
+            dense2: nn::linear(
+                path / "dense2",
+                ffn_num_hiddens,
+                num_outputs,
+                Default::default(),
+            ),
+        }
+    }
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl nn::Module for PositionWiseFFN {
+    fn forward(&self, x: &Tensor) -> Tensor {
+        x.apply(&self.dense1).relu().apply(&self.dense2)
+    }
+}
+
+/// A residual connection followed by layer normalization,
+/// `LayerNorm(x + Dropout(y))` for a sublayer input `x` and output `y`.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+#[derive(Debug)]
+pub struct AddNorm {
+    /// Normalizes over the last axis.
+    pub ln: nn::LayerNorm,
+    /// The dropout probability of the sublayer output (in training only).
+    pub dropout: f64,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl AddNorm {
+    /// Layer normalization over `norm_shape` features, dropout `dropout`.
+    pub fn new(path: &nn::Path, norm_shape: i64, dropout: f64) -> Self {
+        AddNorm {
+            ln: nn::layer_norm(path / "ln", vec![norm_shape], Default::default()),
+            dropout,
+        }
+    }
+
+    /// `LayerNorm(x + Dropout(y))`; `x` and `y` must have the same shape.
+    pub fn forward(&self, x: &Tensor, y: &Tensor, train: bool) -> Tensor {
+        (y.dropout(self.dropout, train) + x).apply(&self.ln)
+    }
+}
+
+/// One Transformer encoder block: multi-head self-attention and a position-wise
+/// FFN, each with a residual connection and layer normalization.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerEncoderBlock {
+    /// Self-attention over the block's input.
+    pub attention: d2l::MultiHeadAttention,
+    /// Residual connection and normalization around the attention.
+    pub addnorm1: AddNorm,
+    /// The position-wise feed-forward network.
+    pub ffn: PositionWiseFFN,
+    /// Residual connection and normalization around the FFN.
+    pub addnorm2: AddNorm,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerEncoderBlock {
+    /// A block for `num_hiddens` features with `num_heads` heads and
+    /// `ffn_num_hiddens` hidden units in the FFN.
+    pub fn new(
+        path: &nn::Path,
+        num_hiddens: i64,
+        ffn_num_hiddens: i64,
+        num_heads: i64,
+        dropout: f64,
+    ) -> Self {
+        TransformerEncoderBlock {
+            attention: d2l::MultiHeadAttention::new(
+                &(path / "attention"),
+                num_hiddens,
+                num_heads,
+                dropout,
+                false,
+            ),
+            addnorm1: AddNorm::new(&(path / "addnorm1"), num_hiddens, dropout),
+            ffn: PositionWiseFFN::new(&(path / "ffn"), num_hiddens, ffn_num_hiddens, num_hiddens),
+            addnorm2: AddNorm::new(&(path / "addnorm2"), num_hiddens, dropout),
+        }
+    }
+
+    /// The block applied to `x` `[batch, steps, num_hiddens]`, whose rows have
+    /// `valid_lens` real tokens; returns the same shape.
+    pub fn forward(&self, x: &Tensor, valid_lens: Option<&Tensor>, train: bool) -> Tensor {
+        let y = self.addnorm1.forward(
+            x,
+            &self.attention.forward(x, x, x, valid_lens, train),
+            train,
+        );
+        self.addnorm2.forward(&y, &y.apply(&self.ffn), train)
+    }
+}
+
+/// The Transformer encoder: scaled token embeddings plus positional encodings,
+/// then a stack of [`TransformerEncoderBlock`]s.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerEncoder {
+    /// The model dimension `d`.
+    pub num_hiddens: i64,
+    /// Token indices to `num_hiddens`-dimensional vectors.
+    pub embedding: nn::Embedding,
+    /// Adds the sinusoidal position encodings.
+    pub pos_encoding: d2l::PositionalEncoding,
+    /// The encoder blocks, applied in order.
+    pub blks: Vec<TransformerEncoderBlock>,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerEncoder {
+    /// An encoder for `vocab_size` tokens with `num_blks` blocks of model
+    /// dimension `num_hiddens`, `num_heads` heads and `ffn_num_hiddens` FFN units.
+    pub fn new(
+        path: &nn::Path,
+        vocab_size: i64,
+        num_hiddens: i64,
+        ffn_num_hiddens: i64,
+        num_heads: i64,
+        num_blks: i64,
+        dropout: f64,
+    ) -> Self {
+        TransformerEncoder {
+            num_hiddens,
+            embedding: nn::embedding(
+                path / "embedding",
+                vocab_size,
+                num_hiddens,
+                Default::default(),
+            ),
+            pos_encoding: d2l::PositionalEncoding::new(num_hiddens, dropout, 1000),
+            blks: (0..num_blks)
+                .map(|i| {
+                    TransformerEncoderBlock::new(
+                        &(path / format!("blk{i}")),
+                        num_hiddens,
+                        ffn_num_hiddens,
+                        num_heads,
+                        dropout,
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// The self-attention weights of every block from the last `encode` call,
+    /// each `[batch * num_heads, steps, steps]`.
+    pub fn attention_weights(&self) -> Vec<Tensor> {
+        self.blks
+            .iter()
+            .filter_map(|blk| blk.attention.attention_weights())
+            .collect()
+    }
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl d2l::Encoder for TransformerEncoder {
+    /// The outputs of the last block, `[batch, steps, num_hiddens]`.
+    type Output = Tensor;
+    fn encode(&self, src: &Tensor, valid_lens: &Tensor, train: bool) -> Tensor {
+        let embs = src.apply(&self.embedding) * (self.num_hiddens as f64).sqrt();
+        let x = self.pos_encoding.forward(&embs, train);
+        self.blks
+            .iter()
+            .fold(x, |x, blk| blk.forward(&x, Some(valid_lens), train))
+    }
+}
+
+/// The state of a [`TransformerDecoder`].
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerDecoderState {
+    /// The encoder's outputs `[batch, src_steps, num_hiddens]`.
+    pub enc_outputs: Tensor,
+    /// The valid lengths of the sources, `[batch]`.
+    pub enc_valid_lens: Tensor,
+    /// Per decoder block, the inputs of its self-attention at all target
+    /// positions read so far, `[batch, positions, num_hiddens]` (`None` before
+    /// the first call).
+    pub cache: Vec<Option<Tensor>>,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerDecoderState {
+    /// The number of target positions the decoder has read so far.
+    pub fn num_decoded(&self) -> i64 {
+        self.cache
+            .first()
+            .and_then(Option::as_ref)
+            .map_or(0, |cached| cached.size()[1])
+    }
+}
+
+/// One Transformer decoder block: masked multi-head self-attention,
+/// encoder–decoder attention and a position-wise FFN, each with a residual
+/// connection and layer normalization.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerDecoderBlock {
+    /// Self-attention over the target positions read so far.
+    pub self_attention: d2l::MultiHeadAttention,
+    /// Residual connection and normalization around the self-attention.
+    pub addnorm1: AddNorm,
+    /// Attention of the target positions over the encoder's outputs.
+    pub enc_dec_attention: d2l::MultiHeadAttention,
+    /// Residual connection and normalization around the encoder–decoder attention.
+    pub addnorm2: AddNorm,
+    /// The position-wise feed-forward network.
+    pub ffn: PositionWiseFFN,
+    /// Residual connection and normalization around the FFN.
+    pub addnorm3: AddNorm,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerDecoderBlock {
+    /// A block for `num_hiddens` features with `num_heads` heads and
+    /// `ffn_num_hiddens` hidden units in the FFN.
+    pub fn new(
+        path: &nn::Path,
+        num_hiddens: i64,
+        ffn_num_hiddens: i64,
+        num_heads: i64,
+        dropout: f64,
+    ) -> Self {
+        TransformerDecoderBlock {
+            self_attention: d2l::MultiHeadAttention::new(
+                &(path / "self_attention"),
+                num_hiddens,
+                num_heads,
+                dropout,
+                false,
+            ),
+            addnorm1: AddNorm::new(&(path / "addnorm1"), num_hiddens, dropout),
+            enc_dec_attention: d2l::MultiHeadAttention::new(
+                &(path / "enc_dec_attention"),
+                num_hiddens,
+                num_heads,
+                dropout,
+                false,
+            ),
+            addnorm2: AddNorm::new(&(path / "addnorm2"), num_hiddens, dropout),
+            ffn: PositionWiseFFN::new(&(path / "ffn"), num_hiddens, ffn_num_hiddens, num_hiddens),
+            addnorm3: AddNorm::new(&(path / "addnorm3"), num_hiddens, dropout),
+        }
+    }
+
+    /// The block applied to `x` `[batch, steps, num_hiddens]`, the positions
+    /// following those in `cache`, which it extends by `x`. The encoder's
+    /// outputs `enc_outputs` have `enc_valid_lens` valid positions per row.
+    pub fn forward(
+        &self,
+        x: &Tensor,
+        cache: &mut Option<Tensor>,
+        enc_outputs: &Tensor,
+        enc_valid_lens: &Tensor,
+        train: bool,
+    ) -> Tensor {
+        let size = x.size();
+        let (batch, steps) = (size[0], size[1]);
+        let key_values = match cache.take() {
+            Some(earlier) => Tensor::cat(&[&earlier, x], 1),
+            None => x.shallow_clone(),
+        };
+        // Query i (from 0) sits at position num_earlier + i and sees the keys up to it.
+        let num_earlier = key_values.size()[1] - steps;
+        let dec_valid_lens = Tensor::arange_start(
+            num_earlier + 1,
+            num_earlier + steps + 1,
+            (Kind::Int64, x.device()),
+        )
+        .unsqueeze(0)
+        .repeat([batch, 1]);
+        let attended =
+            self.self_attention
+                .forward(x, &key_values, &key_values, Some(&dec_valid_lens), train);
+        *cache = Some(key_values);
+        let y = self.addnorm1.forward(x, &attended, train);
+        let from_source = self.enc_dec_attention.forward(
+            &y,
+            enc_outputs,
+            enc_outputs,
+            Some(enc_valid_lens),
+            train,
+        );
+        let z = self.addnorm2.forward(&y, &from_source, train);
+        self.addnorm3.forward(&z, &z.apply(&self.ffn), train)
+    }
+}
+
+/// The Transformer decoder: scaled token embeddings plus positional encodings,
+/// a stack of [`TransformerDecoderBlock`]s and a linear output layer.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerDecoder {
+    /// The model dimension `d`.
+    pub num_hiddens: i64,
+    /// Token indices to `num_hiddens`-dimensional vectors.
+    pub embedding: nn::Embedding,
+    /// The sinusoidal position encodings (added at each token's position).
+    pub pos_encoding: d2l::PositionalEncoding,
+    /// The decoder blocks, applied in order.
+    pub blks: Vec<TransformerDecoderBlock>,
+    /// The last block's outputs to vocabulary scores.
+    pub dense: nn::Linear,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerDecoder {
+    /// A decoder for `vocab_size` tokens with `num_blks` blocks of model
+    /// dimension `num_hiddens`, `num_heads` heads and `ffn_num_hiddens` FFN units.
+    pub fn new(
+        path: &nn::Path,
+        vocab_size: i64,
+        num_hiddens: i64,
+        ffn_num_hiddens: i64,
+        num_heads: i64,
+        num_blks: i64,
+        dropout: f64,
+    ) -> Self {
+        TransformerDecoder {
+            num_hiddens,
+            embedding: nn::embedding(
+                path / "embedding",
+                vocab_size,
+                num_hiddens,
+                Default::default(),
+            ),
+            pos_encoding: d2l::PositionalEncoding::new(num_hiddens, dropout, 1000),
+            blks: (0..num_blks)
+                .map(|i| {
+                    TransformerDecoderBlock::new(
+                        &(path / format!("blk{i}")),
+                        num_hiddens,
+                        ffn_num_hiddens,
+                        num_heads,
+                        dropout,
+                    )
+                })
+                .collect(),
+            dense: nn::linear(path / "dense", num_hiddens, vocab_size, Default::default()),
+        }
+    }
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl d2l::Decoder for TransformerDecoder {
+    type EncoderOutput = Tensor;
+    type State = TransformerDecoderState;
+
+    fn init_state(&self, enc_outputs: Tensor, enc_valid_lens: &Tensor) -> TransformerDecoderState {
+        TransformerDecoderState {
+            enc_outputs,
+            enc_valid_lens: enc_valid_lens.shallow_clone(),
+            cache: self.blks.iter().map(|_| None).collect(),
+        }
+    }
+
+    fn decode(
+        &self,
+        tgt: &Tensor,
+        mut state: TransformerDecoderState,
+        train: bool,
+    ) -> (Tensor, TransformerDecoderState) {
+        let (start, steps) = (state.num_decoded(), tgt.size()[1]);
+        let embs = tgt.apply(&self.embedding) * (self.num_hiddens as f64).sqrt();
+        let positions = self
+            .pos_encoding
+            .encoding()
+            .narrow(1, start, steps)
+            .to_device(embs.device())
+            .to_kind(embs.kind());
+        let mut x = (embs + positions).dropout(self.pos_encoding.dropout, train);
+        for (blk, cache) in self.blks.iter().zip(state.cache.iter_mut()) {
+            x = blk.forward(&x, cache, &state.enc_outputs, &state.enc_valid_lens, train);
+        }
+        (x.apply(&self.dense), state)
+    }
+
+    /// For each block in order, the weights of its self-attention
+    /// `[batch * num_heads, steps, positions so far]` and of its
+    /// encoder–decoder attention `[batch * num_heads, steps, src_steps]`.
+    fn attention_weights(&self) -> Vec<Tensor> {
+        self.blks
+            .iter()
+            .flat_map(|blk| {
+                [
+                    blk.self_attention.attention_weights(),
+                    blk.enc_dec_attention.attention_weights(),
+                ]
+            })
+            .flatten()
+            .collect()
+    }
+}
+
 /// Cuts square images into non-overlapping `patch_size` x `patch_size`
 /// patches and embeds each patch linearly in `num_hiddens` dimensions, with
 /// one convolution whose stride equals its kernel size.
 ///
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 #[derive(Debug)]
 pub struct PatchEmbedding {
     /// The convolution: kernel size and stride are both the patch size.
@@ -304,7 +858,7 @@ pub struct PatchEmbedding {
     pub num_patches: i64,
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl PatchEmbedding {
     /// A patch embedding for `num_channels`-channel images of `img_size` x
     /// `img_size` pixels; `patch_size` must divide `img_size`.
@@ -343,7 +897,7 @@ impl PatchEmbedding {
 /// GELU, dropout, a dense layer back to `num_hiddens`, dropout. It acts on
 /// every position of a sequence separately.
 ///
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 #[derive(Debug)]
 pub struct ViTMLP {
     /// The expanding layer, `num_hiddens -> mlp_num_hiddens`.
@@ -354,7 +908,7 @@ pub struct ViTMLP {
     pub dropout: f64,
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl ViTMLP {
     /// An MLP whose parameters live under `path`.
     pub fn new(path: &nn::Path, num_hiddens: i64, mlp_num_hiddens: i64, dropout: f64) -> Self {
@@ -391,7 +945,7 @@ impl ViTMLP {
 /// self-attention and a residual connection, then layer norm, [`ViTMLP`] and
 /// a residual connection.
 ///
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 pub struct ViTBlock {
     /// The layer normalization before the attention.
     pub ln1: nn::LayerNorm,
@@ -403,7 +957,7 @@ pub struct ViTBlock {
     pub mlp: ViTMLP,
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl ViTBlock {
     /// A block for `num_hiddens`-dimensional sequences with `num_heads`
     /// attention heads (which must divide `num_hiddens`), an MLP of
@@ -447,7 +1001,7 @@ impl ViTBlock {
 /// The hyperparameters of a [`ViT`]; the defaults are a small model for
 /// 28x28 grey images in ten classes.
 ///
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ViTConfig {
     /// The height and width of the (square) input images.
@@ -476,7 +1030,7 @@ pub struct ViTConfig {
     pub lr: f64,
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl Default for ViTConfig {
     fn default() -> Self {
         ViTConfig {
@@ -501,7 +1055,7 @@ impl Default for ViTConfig {
 /// blocks, and a linear head on the normalized classification token;
 /// trained with Adam on the cross-entropy loss.
 ///
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 pub struct ViT {
     /// Owns every parameter; created on `d2l::try_gpu()`.
     pub vs: nn::VarStore,
@@ -523,7 +1077,7 @@ pub struct ViT {
     pub lr: f64,
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl ViT {
     /// A freshly initialized ViT as described by `config`.
     pub fn new(config: &ViTConfig) -> Self {
@@ -593,7 +1147,7 @@ impl ViT {
     }
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl d2l::Module for ViT {
     type Optimizer = nn::Optimizer;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -622,5 +1176,5 @@ impl d2l::Module for ViT {
     }
 }
 
-/// Defined in Section 11.6 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
+/// Defined in Section 11.8 (Transformers for Vision), `chapter_attention-mechanisms-and-transformers/vision-transformer.md`.
 impl d2l::Classifier for ViT {}
