@@ -4,56 +4,105 @@
 //! first-cell latency of a fresh context (ours: `d2l` preloaded from a warm cache; evcxr's:
 //! a stock context, nothing preloaded). Prints the numbers and their ratios.
 //!
-//! Beside wall-clock time it prints CPU time (this process and the `cargo`/`rustc` runs it
-//! waited for): on a busy machine wall time mostly measures the queue for a core, while CPU
+//! Each side runs in a fresh process of its own (this binary, re-executed with `--side`), as a
+//! kernel does, so neither inherits the other's process-wide state (evcxr's environment
+//! variables, rust-analyzer's interned tables). A first child only warms the build cache (pays
+//! the first `:dep d2l` compile if the cache is cold).
+//!
+//! Beside wall-clock time it prints CPU time (the measuring process and the `cargo`/`rustc` runs
+//! it waited for): on a busy machine wall time mostly measures the queue for a core, while CPU
 //! time is what a cell costs. The load average is printed too.
 //!
 //! Run: `cargo run --release -p d2l-kernel --bin d2l-kernel-bench` (or a debug build).
 
 use d2l_kernel::engine::{CollectingSink, Engine, EngineOptions};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 const RUNS: usize = 20;
 
 fn main() -> anyhow::Result<()> {
     d2l_kernel::runtime_hook();
+    let args: Vec<String> = std::env::args().collect();
+    if let [_, flag, side] = args.as_slice() {
+        if flag == "--side" {
+            return measure_side(side);
+        }
+    }
     println!("load average at start: {}", load_average());
-
-    // Warm our cache (pays the first `:dep d2l` compile once if the cache is cold).
     let warm_start = Instant::now();
-    drop(ready_engine()?);
+    run_side("warm-up")?;
     println!("cache warm-up (ours, not measured): {:.2} s", warm_start.elapsed().as_secs_f64());
-
-    // Fresh context, first cell.
-    let (ours_first, ours) = measure(ready_engine_timed_first_cell);
-    let mut ours = ours?;
-    let (theirs_first, theirs) = measure(|| -> anyhow::Result<evcxr::CommandContext> {
-        let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
-        context.execute("1 + 1").map_err(|e| anyhow::anyhow!("{e}"))?;
-        Ok(context)
-    });
-    let mut theirs = theirs?;
-
-    // Trivial cells.
-    let ours_cells = repeat(|| {
-        let mut sink = CollectingSink::default();
-        let result = ours.execute("1 + 1", &mut sink);
-        assert_eq!(result.ok().flatten().and_then(|d| d.text("text/plain").map(str::to_owned)).as_deref(), Some("2"));
-    });
-    let theirs_cells = repeat(|| {
-        let out = theirs.execute("1 + 1").expect("evcxr runs 1 + 1");
-        assert_eq!(out.get("text/plain"), Some("2"));
-    });
+    let (ours_first, ours_cells) = run_side("ours")?;
+    let (theirs_first, theirs_cells) = run_side("evcxr")?;
 
     println!("trivial cell `1 + 1`, median of {RUNS}:");
-    report("d2l-kernel engine (d2l preloaded)", median(&ours_cells));
-    report("evcxr CommandContext (stock)     ", median(&theirs_cells));
-    ratios(median(&ours_cells), median(&theirs_cells), "ours <= 0.5 s");
+    report("d2l-kernel engine (d2l preloaded)", ours_cells);
+    report("evcxr CommandContext (stock)     ", theirs_cells);
+    ratios(ours_cells, theirs_cells, "ours <= 0.5 s");
     println!("fresh context, first cell:");
     report("d2l-kernel engine, warm cache, d2l loaded", ours_first);
     report("evcxr CommandContext, fresh temp dir     ", theirs_first);
     ratios(ours_first, theirs_first, "ours <= 3 s");
     println!("load average at end: {}", load_average());
+    Ok(())
+}
+
+/// Runs one side in a child process; returns its first-cell cost and its median trivial cell.
+fn run_side(side: &str) -> anyhow::Result<(Cost, Cost)> {
+    let exe = std::env::current_exe()?;
+    let output = Command::new(exe).args(["--side", side]).output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(output.status.success(), "side {side} failed: {}\n{}", stdout, String::from_utf8_lossy(&output.stderr));
+    let line = stdout.lines().rev().find(|l| l.starts_with("costs ")).ok_or_else(|| anyhow::anyhow!("side {side} printed no costs: {stdout}"))?;
+    let numbers: Vec<f64> = line.split_whitespace().skip(1).map(str::parse).collect::<Result<_, _>>()?;
+    let cost = |i: usize| Cost { wall: Duration::from_secs_f64(numbers[i]), cpu: Duration::from_secs_f64(numbers[i + 1]) };
+    Ok((cost(0), cost(2)))
+}
+
+/// In a child: the first cell of a fresh context of `side`, then `RUNS` trivial cells; prints
+/// `costs <first wall> <first cpu> <median wall> <median cpu>` in seconds.
+fn measure_side(side: &str) -> anyhow::Result<()> {
+    let (first, cells) = match side {
+        "warm-up" => {
+            let mut engine = Engine::new(EngineOptions::default())?;
+            engine.wait_ready().map_err(|e| anyhow::anyhow!("{e}"))?;
+            let zero = Cost { wall: Duration::ZERO, cpu: Duration::ZERO };
+            (zero, vec![zero])
+        }
+        "ours" => {
+            let (first, engine) = measure(ready_engine_timed_first_cell);
+            let mut engine = engine?;
+            let cells = repeat(|| {
+                let mut sink = CollectingSink::default();
+                let result = engine.execute("1 + 1", &mut sink);
+                assert_eq!(result.ok().flatten().and_then(|d| d.text("text/plain").map(str::to_owned)).as_deref(), Some("2"));
+            });
+            (first, cells)
+        }
+        "evcxr" => {
+            let (first, context) = measure(|| -> anyhow::Result<evcxr::CommandContext> {
+                let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+                context.execute("1 + 1").map_err(|e| anyhow::anyhow!("{e}"))?;
+                Ok(context)
+            });
+            let mut context = context?;
+            let cells = repeat(|| {
+                let out = context.execute("1 + 1").expect("evcxr runs 1 + 1");
+                assert_eq!(out.get("text/plain"), Some("2"));
+            });
+            (first, cells)
+        }
+        other => anyhow::bail!("unknown side {other:?} (warm-up, ours or evcxr)"),
+    };
+    let cells = median(&cells);
+    println!(
+        "costs {} {} {} {}",
+        first.wall.as_secs_f64(),
+        first.cpu.as_secs_f64(),
+        cells.wall.as_secs_f64(),
+        cells.cpu.as_secs_f64()
+    );
     Ok(())
 }
 
@@ -74,12 +123,6 @@ fn ratios(ours: Cost, theirs: Cost, target: &str) {
         ratio(ours.wall, theirs.wall),
         ratio(ours.cpu, theirs.cpu)
     );
-}
-
-fn ready_engine() -> anyhow::Result<Engine> {
-    let mut engine = Engine::new(EngineOptions::default())?;
-    engine.wait_ready().map_err(|e| anyhow::anyhow!("{e}"))?;
-    Ok(engine)
 }
 
 /// A fresh engine through its first `1 + 1` (start-up and preload included).
