@@ -120,15 +120,7 @@ impl FashionMnist {
         }
         let mut dir = None;
         for name in HUB_NAMES {
-            let path = hub.download(name).map_err(|e| match e {
-                DataError::Download { url, reason, path, sha1 } => DataError::Download {
-                    url,
-                    reason: format!("{reason} (or set {FASHION_MNIST_ENV}=synthetic to use a generated stand-in)"),
-                    path,
-                    sha1,
-                },
-                e => e,
-            })?;
+            let path = hub.download(name).map_err(|e| e.suggesting_stand_in(FASHION_MNIST_ENV))?;
             dir = path.parent().map(Path::to_path_buf);
         }
         Self::load(dir.unwrap_or_else(|| hub.cache_dir().join("fashion-mnist")))

@@ -51,15 +51,7 @@ impl FraEngText {
         if std::env::var(FRA_ENG_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("synthetic")) {
             return load_synthetic(hub.cache_dir().join("fra-eng-synthetic"));
         }
-        let dir = hub.download_extract("fra-eng", None).map_err(|e| match e {
-            DataError::Download { url, reason, path, sha1 } => DataError::Download {
-                url,
-                reason: format!("{reason} (or set {FRA_ENG_ENV}=synthetic to use a generated stand-in)"),
-                path,
-                sha1,
-            },
-            e => e,
-        })?;
+        let dir = hub.download_extract("fra-eng", None).map_err(|e| e.suggesting_stand_in(FRA_ENG_ENV))?;
         let path = dir.join(FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
         Ok(FraEngText { text, synthetic: false, path })
@@ -265,6 +257,18 @@ mod tests {
         let distinct: std::collections::HashSet<_> = pairs.iter().collect();
         assert!(distinct.len() >= 640, "{} pairs", distinct.len());
         assert_eq!(distinct.len(), pairs.len());
+    }
+
+    #[test]
+    fn an_unreachable_hub_names_the_stand_in() {
+        if std::env::var_os(FRA_ENG_ENV).is_some() {
+            return; // The stand-in was asked for; there is no download to fail.
+        }
+        let cache = tempfile::tempdir().unwrap();
+        let hub = DataHub::new().with_base_url("http://127.0.0.1:9/").with_cache_dir(cache.path()).quiet(true);
+        let message = FraEngText::fetch_from(&hub).err().expect("nothing listens on port 9").to_string();
+        assert!(message.contains("fra-eng.zip"), "{message}");
+        assert!(message.contains("D2L_FRA_ENG=synthetic"), "{message}");
     }
 
     #[test]

@@ -120,4 +120,18 @@ impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io { path: path.into(), source }
     }
+
+    /// A failed download whose reason also names the offline stand-in (`{env}=synthetic`);
+    /// other errors pass through unchanged.
+    pub(crate) fn suggesting_stand_in(self, env: &str) -> Self {
+        match self {
+            DataError::Download { url, reason, path, sha1 } => DataError::Download {
+                url,
+                reason: format!("{reason} (or set {env}=synthetic to use a generated stand-in)"),
+                path,
+                sha1,
+            },
+            other => other,
+        }
+    }
 }
