@@ -127,3 +127,62 @@ fn seq2seq_learns_the_generated_pairs() {
     assert!(losses[0] > 2.0, "{losses:?}");
     assert!(*losses.last().unwrap() < 1.0, "{losses:?}");
 }
+
+/// Running a layer over a whole sequence equals running it over two halves, the second one
+/// continuing from the state the first returned.
+fn assert_state_carries_over(layer: &dyn d2l::RecurrentLayer, num_inputs: i64) {
+    let inputs = Tensor::randn([6, 3, num_inputs], (Kind::Float, Device::Cpu));
+    let (whole, _) = tch::no_grad(|| layer.forward(&inputs, None));
+    let (first, state) = tch::no_grad(|| layer.forward(&inputs.narrow(0, 0, 4), None));
+    let (second, _) = tch::no_grad(|| layer.forward(&inputs.narrow(0, 4, 2), Some(&state)));
+    assert_eq!(whole.size(), [6, 3, layer.num_outputs()]);
+    let halves = Tensor::cat(&[first, second], 0);
+    let gap = (&whole - &halves).abs().max().double_value(&[]);
+    assert!(gap < 1e-5, "state does not carry over: {gap}");
+}
+
+#[test]
+fn gated_layers_carry_their_state_across_calls() {
+    tch::manual_seed(0);
+    let vs = nn::VarStore::new(Device::Cpu);
+    assert_state_carries_over(&d2l::LSTMScratch::new(5, 8, 0.1), 5);
+    assert_state_carries_over(&d2l::GRUScratch::new(5, 8, 0.1), 5);
+    assert_state_carries_over(&d2l::LSTM::new(&(vs.root() / "lstm"), 5, 8, 2), 5);
+    assert_state_carries_over(&d2l::GRU::new(&(vs.root() / "gru"), 5, 8, 2), 5);
+    assert_state_carries_over(&d2l::StackedRNNScratch::new(5, 8, 3, 0.1), 5);
+    // A bidirectional layer reads both ways: twice the outputs, and the last step depends on the
+    // first input (which a forward-only layer's first step cannot see the other way round).
+    let bi = d2l::GRU::bidirectional(&(vs.root() / "bigru"), 5, 8, 1);
+    assert_eq!(d2l::RecurrentLayer::num_outputs(&bi), 16);
+    let inputs = Tensor::randn([4, 2, 5], (Kind::Float, Device::Cpu));
+    let (outputs, _) = tch::no_grad(|| d2l::RecurrentLayer::forward(&bi, &inputs, None));
+    let changed = inputs.copy();
+    let _ = changed.get(3).fill_(1.0);
+    let (outputs_changed, _) = tch::no_grad(|| d2l::RecurrentLayer::forward(&bi, &changed, None));
+    let first_step_gap = (outputs.get(0) - outputs_changed.get(0)).abs().max().double_value(&[]);
+    assert!(first_step_gap > 1e-6, "the backward direction sees the last input at the first step");
+}
+
+#[test]
+fn beam_search_finds_a_likelier_sequence_than_greedy() {
+    // Tokens 0 = A, 1 = B, 2 = <eos>. Greedy takes A (0.5) and ends with probability 0.5 * 0.4;
+    // starting with B (0.4) leads to <eos> with 0.9: 0.36 in total.
+    let eos = 2;
+    let model = |prefix: &[usize]| -> Vec<f64> {
+        let p: [f64; 3] = match prefix {
+            [] => [0.5, 0.4, 0.1],
+            [0] => [0.3, 0.3, 0.4],
+            [1] => [0.05, 0.05, 0.9],
+            _ => [0.1, 0.1, 0.8],
+        };
+        p.iter().map(|x| x.ln()).collect()
+    };
+    let greedy = d2l::greedy_search(model, eos, 5);
+    assert_eq!(greedy.tokens, vec![0, 2]);
+    assert!((greedy.log_prob - (0.5f64 * 0.4).ln()).abs() < 1e-12);
+    let beams = d2l::beam_search(model, eos, 2, 5, 0.0);
+    assert_eq!(beams[0].tokens, vec![1, 2]);
+    assert!((beams[0].log_prob - (0.4f64 * 0.9).ln()).abs() < 1e-12);
+    // A beam of one is greedy search.
+    assert_eq!(d2l::beam_search(model, eos, 1, 5, 0.0)[0].tokens, greedy.tokens);
+}

@@ -190,17 +190,16 @@ impl Seq2SeqAttentionDecoder {
         num_layers: i64,
         dropout: f64,
     ) -> Self {
-        let config = nn::RNNConfig {
+        let (embedding, rnn) = d2l::embedding_and_gru(
+            path,
+            vocab_size,
+            embed_size,
+            num_hiddens,
+            num_hiddens,
             num_layers,
-            ..Default::default()
-        };
+        );
         Seq2SeqAttentionDecoder {
-            embedding: nn::embedding(
-                path / "embedding",
-                vocab_size,
-                embed_size,
-                Default::default(),
-            ),
+            embedding,
             attention: d2l::AdditiveAttention::new(
                 &(path / "attention"),
                 num_hiddens,
@@ -208,7 +207,7 @@ impl Seq2SeqAttentionDecoder {
                 num_hiddens,
                 dropout,
             ),
-            rnn: nn::gru(path / "rnn", embed_size + num_hiddens, num_hiddens, config),
+            rnn,
             dense: nn::linear(path / "dense", num_hiddens, vocab_size, Default::default()),
             dropout,
             weights: std::cell::RefCell::new(Vec::new()),
@@ -544,17 +543,57 @@ impl TransformerEncoderBlock {
     }
 }
 
-/// The Transformer encoder: scaled token embeddings plus positional encodings,
-/// then a stack of [`TransformerEncoderBlock`]s.
+/// The input layer of both halves of the Transformer: token embeddings scaled
+/// by `sqrt(num_hiddens)` plus sinusoidal position encodings, with dropout.
 ///
 /// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
-pub struct TransformerEncoder {
+pub struct TransformerEmbedding {
     /// The model dimension `d`.
     pub num_hiddens: i64,
     /// Token indices to `num_hiddens`-dimensional vectors.
     pub embedding: nn::Embedding,
-    /// Adds the sinusoidal position encodings.
+    /// The sinusoidal position encodings (and the dropout probability).
     pub pos_encoding: d2l::PositionalEncoding,
+}
+
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+impl TransformerEmbedding {
+    /// Embeddings of `vocab_size` tokens under `path / "embedding"`.
+    pub fn new(path: &nn::Path, vocab_size: i64, num_hiddens: i64, dropout: f64) -> Self {
+        TransformerEmbedding {
+            num_hiddens,
+            embedding: nn::embedding(
+                path / "embedding",
+                vocab_size,
+                num_hiddens,
+                Default::default(),
+            ),
+            pos_encoding: d2l::PositionalEncoding::new(num_hiddens, dropout, 1000),
+        }
+    }
+
+    /// The input vectors `[batch, steps, num_hiddens]` of `tokens`
+    /// `[batch, steps]`, whose first token sits at position `start`.
+    pub fn forward(&self, tokens: &Tensor, start: i64, train: bool) -> Tensor {
+        let embs = tokens.apply(&self.embedding) * (self.num_hiddens as f64).sqrt();
+        let steps = tokens.size()[1];
+        let positions = self
+            .pos_encoding
+            .encoding()
+            .narrow(1, start, steps)
+            .to_device(embs.device())
+            .to_kind(embs.kind());
+        (embs + positions).dropout(self.pos_encoding.dropout, train)
+    }
+}
+
+/// The Transformer encoder: a [`TransformerEmbedding`] of the source, then a
+/// stack of [`TransformerEncoderBlock`]s.
+///
+/// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
+pub struct TransformerEncoder {
+    /// Scaled token embeddings plus position encodings.
+    pub embedding: TransformerEmbedding,
     /// The encoder blocks, applied in order.
     pub blks: Vec<TransformerEncoderBlock>,
 }
@@ -573,14 +612,7 @@ impl TransformerEncoder {
         dropout: f64,
     ) -> Self {
         TransformerEncoder {
-            num_hiddens,
-            embedding: nn::embedding(
-                path / "embedding",
-                vocab_size,
-                num_hiddens,
-                Default::default(),
-            ),
-            pos_encoding: d2l::PositionalEncoding::new(num_hiddens, dropout, 1000),
+            embedding: TransformerEmbedding::new(path, vocab_size, num_hiddens, dropout),
             blks: (0..num_blks)
                 .map(|i| {
                     TransformerEncoderBlock::new(
@@ -610,8 +642,7 @@ impl d2l::Encoder for TransformerEncoder {
     /// The outputs of the last block, `[batch, steps, num_hiddens]`.
     type Output = Tensor;
     fn encode(&self, src: &Tensor, valid_lens: &Tensor, train: bool) -> Tensor {
-        let embs = src.apply(&self.embedding) * (self.num_hiddens as f64).sqrt();
-        let x = self.pos_encoding.forward(&embs, train);
+        let x = self.embedding.forward(src, 0, train);
         self.blks
             .iter()
             .fold(x, |x, blk| blk.forward(&x, Some(valid_lens), train))
@@ -739,17 +770,13 @@ impl TransformerDecoderBlock {
     }
 }
 
-/// The Transformer decoder: scaled token embeddings plus positional encodings,
-/// a stack of [`TransformerDecoderBlock`]s and a linear output layer.
+/// The Transformer decoder: a [`TransformerEmbedding`] of the target, a stack
+/// of [`TransformerDecoderBlock`]s and a linear output layer.
 ///
 /// Defined in Section 11.7 (The Transformer Architecture), `chapter_attention-mechanisms-and-transformers/transformer.md`.
 pub struct TransformerDecoder {
-    /// The model dimension `d`.
-    pub num_hiddens: i64,
-    /// Token indices to `num_hiddens`-dimensional vectors.
-    pub embedding: nn::Embedding,
-    /// The sinusoidal position encodings (added at each token's position).
-    pub pos_encoding: d2l::PositionalEncoding,
+    /// Scaled token embeddings plus the encodings of their positions.
+    pub embedding: TransformerEmbedding,
     /// The decoder blocks, applied in order.
     pub blks: Vec<TransformerDecoderBlock>,
     /// The last block's outputs to vocabulary scores.
@@ -770,14 +797,7 @@ impl TransformerDecoder {
         dropout: f64,
     ) -> Self {
         TransformerDecoder {
-            num_hiddens,
-            embedding: nn::embedding(
-                path / "embedding",
-                vocab_size,
-                num_hiddens,
-                Default::default(),
-            ),
-            pos_encoding: d2l::PositionalEncoding::new(num_hiddens, dropout, 1000),
+            embedding: TransformerEmbedding::new(path, vocab_size, num_hiddens, dropout),
             blks: (0..num_blks)
                 .map(|i| {
                     TransformerDecoderBlock::new(
@@ -813,15 +833,7 @@ impl d2l::Decoder for TransformerDecoder {
         mut state: TransformerDecoderState,
         train: bool,
     ) -> (Tensor, TransformerDecoderState) {
-        let (start, steps) = (state.num_decoded(), tgt.size()[1]);
-        let embs = tgt.apply(&self.embedding) * (self.num_hiddens as f64).sqrt();
-        let positions = self
-            .pos_encoding
-            .encoding()
-            .narrow(1, start, steps)
-            .to_device(embs.device())
-            .to_kind(embs.kind());
-        let mut x = (embs + positions).dropout(self.pos_encoding.dropout, train);
+        let mut x = self.embedding.forward(tgt, state.num_decoded(), train);
         for (blk, cache) in self.blks.iter().zip(state.cache.iter_mut()) {
             x = blk.forward(&x, cache, &state.enc_outputs, &state.enc_valid_lens, train);
         }

@@ -877,13 +877,43 @@ where
     }
 }
 
+/// An embedding of `vocab_size` tokens into `embed_size` dimensions and a
+/// batch-major GRU of `num_layers` layers of `num_hiddens` units that reads
+/// the embeddings plus `extra_inputs` more features per step (0 for an
+/// encoder; the context, for a decoder), under `path / "embedding"` and
+/// `path / "rnn"`.
+///
+/// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
+pub fn embedding_and_gru(
+    path: &nn::Path,
+    vocab_size: i64,
+    embed_size: i64,
+    extra_inputs: i64,
+    num_hiddens: i64,
+    num_layers: i64,
+) -> (nn::Embedding, nn::GRU) {
+    let config = nn::RNNConfig {
+        num_layers,
+        ..Default::default()
+    };
+    (
+        nn::embedding(
+            path / "embedding",
+            vocab_size,
+            embed_size,
+            Default::default(),
+        ),
+        nn::gru(path / "rnn", embed_size + extra_inputs, num_hiddens, config),
+    )
+}
+
 /// A seq2seq encoder: token embeddings fed to a multi-layer GRU.
 ///
 /// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub struct Seq2SeqEncoder {
     /// Token indices to vectors.
     pub embedding: nn::Embedding,
-    /// The recurrent layers (time-major).
+    /// The recurrent layers (batch-major).
     pub rnn: nn::GRU,
 }
 
@@ -898,19 +928,9 @@ impl Seq2SeqEncoder {
         num_hiddens: i64,
         num_layers: i64,
     ) -> Self {
-        let config = nn::RNNConfig {
-            num_layers,
-            ..Default::default()
-        };
-        Seq2SeqEncoder {
-            embedding: nn::embedding(
-                path / "embedding",
-                vocab_size,
-                embed_size,
-                Default::default(),
-            ),
-            rnn: nn::gru(path / "rnn", embed_size, num_hiddens, config),
-        }
+        let (embedding, rnn) =
+            embedding_and_gru(path, vocab_size, embed_size, 0, num_hiddens, num_layers);
+        Seq2SeqEncoder { embedding, rnn }
     }
 }
 
@@ -959,18 +979,17 @@ impl Seq2SeqDecoder {
         num_hiddens: i64,
         num_layers: i64,
     ) -> Self {
-        let config = nn::RNNConfig {
+        let (embedding, rnn) = d2l::embedding_and_gru(
+            path,
+            vocab_size,
+            embed_size,
+            num_hiddens,
+            num_hiddens,
             num_layers,
-            ..Default::default()
-        };
+        );
         Seq2SeqDecoder {
-            embedding: nn::embedding(
-                path / "embedding",
-                vocab_size,
-                embed_size,
-                Default::default(),
-            ),
-            rnn: nn::gru(path / "rnn", embed_size + num_hiddens, num_hiddens, config),
+            embedding,
+            rnn,
             dense: nn::linear(path / "dense", num_hiddens, vocab_size, Default::default()),
         }
     }
@@ -1178,7 +1197,8 @@ pub fn tokens_until_eos(vocab: &d2l::Vocab, indices: &Tensor) -> Vec<String> {
 }
 
 /// The BLEU score of the space-separated `pred` against the reference
-/// `label`, with n-grams up to length `k` (:eqref:`eq_bleu`).
+/// `label`, with n-grams up to length `k` (clipped n-gram precisions and a
+/// brevity penalty).
 ///
 /// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub fn bleu(pred: &str, label: &str, k: usize) -> f64 {
