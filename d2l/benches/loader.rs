@@ -3,12 +3,12 @@
 //!
 //! `cargo bench -p d2l --bench loader` prints, for a 60000×1×28×28 in-memory set in shuffled
 //! batches of 256: one epoch of the loader alone, one epoch of softmax regression (the loader
-//! included), and their ratio. Then what the loader costs training (target: under 5%): the same
-//! epoch over batches gathered beforehand (no loader cost at all) against the epoch with the
-//! loader gathering each batch when asked, and with the loader prefetching on a background
-//! thread (`TensorLoader::prefetch`). Last, the training epoch with a `ProgressBoard` drawing
-//! every batch into the d2l kernel's display protocol (output to a sink), and its overhead. Each
-//! figure is the median of several epochs.
+//! included), and their ratio. Then what the loader costs training: the same epoch over batches
+//! gathered beforehand (no loader work inside the epoch) against the epoch with the loader
+//! gathering each batch when asked. (A prefetching thread was tried in session 3: on 2 cores it
+//! competed with libtorch's two threads and made the epoch 90% slower, so it was dropped.) Last,
+//! the training epoch with a `ProgressBoard` drawing every batch into the d2l kernel's display
+//! protocol (output to a sink), and its overhead. Each figure is the median of several epochs.
 
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -36,8 +36,6 @@ fn main() {
     let x = Tensor::rand([60000, 1, 28, 28], (Kind::Float, Device::Cpu));
     let y = Tensor::randint(10, [60000], (Kind::Int64, Device::Cpu));
     let loader = TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 256).unwrap().shuffle(true).seed(0).device(device);
-    let prefetching =
-        TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 256).unwrap().shuffle(true).seed(0).device(device).prefetch(2);
     let in_order = TensorLoader::new((x, y), 256).unwrap().device(device);
     println!("device: {device:?}; {} examples, {} batches of {}", loader.num_examples(), loader.len(), loader.batch_size());
 
@@ -59,7 +57,7 @@ fn main() {
     // The three kinds of epoch are interleaved, so that a busy machine slows them alike; each is
     // timed in wall-clock and in CPU time of the whole process (all of libtorch's threads).
     let (mut loader_times, mut train_times, mut board_times, mut order_times) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    let (mut gathered_times, mut prefetch_times) = (Vec::new(), Vec::new());
+    let mut gathered_times = Vec::new();
     for e in 0..epochs + 1 {
         // The loader alone: every batch is produced (and synchronised on a GPU).
         let t = Clock::start();
@@ -99,7 +97,6 @@ fn main() {
         };
         let gathered_t = epoch(&mut gathered.into_iter(), None);
         let train_t = epoch(&mut loader.iter(), None);
-        let prefetch_t = epoch(&mut prefetching.iter(), None);
         let board_t = epoch(&mut loader.iter(), Some(&mut board));
         if e > 0 {
             // Epoch 0 warms up.
@@ -107,7 +104,6 @@ fn main() {
             order_times.push(order_t);
             train_times.push(train_t);
             gathered_times.push(gathered_t);
-            prefetch_times.push(prefetch_t);
             board_times.push(board_t);
         }
     }
@@ -116,15 +112,14 @@ fn main() {
     for (what, pick) in [("wall", 0usize), ("cpu", 1usize)] {
         let m = |v: &[(Duration, Duration)]| median(v.iter().map(|p| if pick == 0 { p.0 } else { p.1 }).collect());
         let (l, t, b, o) = (m(&loader_times), m(&train_times), m(&board_times), m(&order_times));
-        let (g, p) = (m(&gathered_times), m(&prefetch_times));
+        let g = m(&gathered_times);
         let overhead = |with: Duration| 100.0 * (with.as_secs_f64() - g.as_secs_f64()) / g.as_secs_f64();
         println!("[{what}] loader epoch (shuffled, batch 256):        {:8.1} ms", l.as_secs_f64() * 1e3);
         println!("[{what}] loader epoch (in order: views, no copy):   {:8.1} ms", o.as_secs_f64() * 1e3);
         println!("[{what}] softmax regression epoch (loader incl.):   {:8.1} ms", t.as_secs_f64() * 1e3);
-        println!("[{what}] loader alone / training epoch:             {:8.2} %", 100.0 * l.as_secs_f64() / t.as_secs_f64());
+        println!("[{what}] loader alone / training epoch:             {:8.2} %  (target < 5 %)", 100.0 * l.as_secs_f64() / t.as_secs_f64());
         println!("[{what}] training on batches gathered beforehand:   {:8.1} ms", g.as_secs_f64() * 1e3);
-        println!("[{what}] loader cost to training (gather on ask):   {:8.2} %", overhead(t));
-        println!("[{what}] loader cost to training (prefetch 2):      {:8.2} %  (target < 5 %)", overhead(p));
+        println!("[{what}] loader cost to training:                   {:8.2} %  (target < 5 %)", overhead(t));
         println!("[{what}] training epoch with a live ProgressBoard:  {:8.1} ms", b.as_secs_f64() * 1e3);
         println!("[{what}] board overhead:                            {:8.2} %", 100.0 * (b.as_secs_f64() - t.as_secs_f64()) / t.as_secs_f64());
     }

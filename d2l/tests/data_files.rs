@@ -223,34 +223,6 @@ fn loader_batches_in_order_or_shuffled_with_a_seed() {
 }
 
 #[test]
-fn prefetching_gives_the_same_batches_and_can_be_abandoned() {
-    let x = Tensor::arange(100, (Kind::Float, Device::Cpu)).reshape([50, 2]);
-    let y = Tensor::arange(50, (Kind::Int64, Device::Cpu));
-    let loader = |prefetch| {
-        TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 8).unwrap().shuffle(true).seed(7).prefetch(prefetch)
-    };
-    let (direct, ahead) = (loader(0), loader(2));
-    for _epoch in 0..3 {
-        let (a, b): (Vec<_>, Vec<_>) = (direct.iter().collect(), ahead.iter().collect());
-        assert_eq!(a.len(), 7);
-        assert_eq!(b.len(), 7);
-        for ((xa, ya), (xb, yb)) in a.iter().zip(&b) {
-            assert!(xa.equal(xb) && ya.equal(yb));
-        }
-    }
-    let with_drop = TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 8).unwrap().shuffle(true).seed(7).prefetch(3).drop_last(true);
-    let mut epoch = with_drop.iter();
-    assert_eq!(epoch.len(), 6);
-    assert_eq!(epoch.by_ref().count(), 6);
-    assert!(epoch.next().is_none());
-    // Leaving an epoch after one batch stops its worker (dropping it must not hang).
-    let mut partial = ahead.iter();
-    assert_eq!(partial.next().unwrap().0.size(), [8, 2]);
-    drop(partial);
-    assert_eq!(ahead.iter().count(), 7);
-}
-
-#[test]
 fn loader_takes_one_or_many_tensors_and_checks_them() {
     let t = Tensor::arange(6, (Kind::Int64, Device::Cpu));
     let single = TensorLoader::new(t.shallow_clone(), 4).unwrap();

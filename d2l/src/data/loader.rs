@@ -1,8 +1,6 @@
 //! [`TensorLoader`]: minibatches of in-memory tensors (d2l's `get_tensorloader`).
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{sync_channel, Receiver};
-use std::thread::JoinHandle;
 
 use tch::{Device, Kind, Tensor};
 
@@ -59,10 +57,6 @@ tuple_batch!(Tensor 0, Tensor 1, Tensor 2, Tensor 3);
 /// when shuffling, one `index_select` per tensor with a slice of the epoch's permutation — never
 /// a copy per example.
 ///
-/// With [`TensorLoader::prefetch`], a background thread gathers the next batches of a shuffled
-/// epoch while the caller trains on the current one, so the gathering (bound by memory bandwidth)
-/// overlaps with the model's work instead of adding to it. The batches are the same either way.
-///
 /// ```
 /// use d2l::prelude::*;
 /// use d2l::data::TensorLoader;
@@ -85,7 +79,6 @@ pub struct TensorLoader<B: Batch = (Tensor, Tensor)> {
     shuffle: bool,
     drop_last: bool,
     seed: Option<u64>,
-    prefetch: usize,
     epoch: AtomicU64,
     _batch: std::marker::PhantomData<fn() -> B>,
 }
@@ -124,7 +117,6 @@ impl<B: Batch> TensorLoader<B> {
             shuffle: false,
             drop_last: false,
             seed: None,
-            prefetch: 0,
             epoch: AtomicU64::new(0),
             _batch: std::marker::PhantomData,
         })
@@ -139,14 +131,6 @@ impl<B: Batch> TensorLoader<B> {
     /// Seeds the shuffling: the sequence of epochs' orders is then the same on every run.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
-        self
-    }
-
-    /// Gathers up to `batches` shuffled batches ahead on a background thread (0, the default,
-    /// gathers each batch when it is asked for). Only shuffled epochs on the CPU prefetch: in
-    /// order, batches are views that cost nothing, and on a GPU the gather is asynchronous anyway.
-    pub fn prefetch(mut self, batches: usize) -> Self {
-        self.prefetch = batches;
         self
     }
 
@@ -201,14 +185,7 @@ impl<B: Batch> TensorLoader<B> {
         } else {
             None
         };
-        let end = self.len() as i64 * self.batch_size;
-        let prefetched = match &order {
-            Some(order) if self.prefetch > 0 && self.current_device() == Device::Cpu => {
-                Some(Prefetcher::start(&self.tensors, order, self.batch_size, end.min(self.examples), self.prefetch))
-            }
-            _ => None,
-        };
-        Batches { loader: self, order, prefetched, next: 0, end }
+        Batches { loader: self, order, next: 0, end: self.len() as i64 * self.batch_size }
     }
 }
 
@@ -237,7 +214,6 @@ impl<B: Batch> std::fmt::Debug for TensorLoader<B> {
 pub struct Batches<'a, B: Batch> {
     loader: &'a TensorLoader<B>,
     order: Option<Tensor>,
-    prefetched: Option<Prefetcher>,
     next: i64,
     end: i64,
 }
@@ -253,10 +229,6 @@ impl<B: Batch> Iterator for Batches<'_, B> {
         let len = l.batch_size.min(l.examples - self.next);
         let start = self.next;
         self.next += l.batch_size;
-        if let Some(prefetched) = &self.prefetched {
-            let tensors = prefetched.batches.as_ref()?.recv().expect("the prefetch thread sends every batch of the epoch");
-            return Some(B::from_tensors(tensors));
-        }
         let tensors = match &self.order {
             Some(order) => {
                 let idx = order.narrow(0, start, len);
@@ -276,42 +248,6 @@ impl<B: Batch> Iterator for Batches<'_, B> {
 }
 
 impl<B: Batch> ExactSizeIterator for Batches<'_, B> {}
-
-/// The background thread of a prefetching epoch and the channel its batches arrive on.
-struct Prefetcher {
-    batches: Option<Receiver<Vec<Tensor>>>,
-    worker: Option<JoinHandle<()>>,
-}
-
-impl Prefetcher {
-    /// Gathers the rows `order[start..start + batch_size]` of every tensor, for each `start` below
-    /// `end`, at most `depth` batches ahead of the consumer.
-    fn start(tensors: &[Tensor], order: &Tensor, batch_size: i64, end: i64, depth: usize) -> Prefetcher {
-        let tensors: Vec<Tensor> = tensors.iter().map(Tensor::shallow_clone).collect();
-        let order = order.shallow_clone();
-        let (sender, batches) = sync_channel(depth);
-        let worker = std::thread::spawn(move || {
-            for start in (0..end).step_by(batch_size as usize) {
-                let idx = order.narrow(0, start, batch_size.min(end - start));
-                let batch = tensors.iter().map(|t| t.index_select(0, &idx)).collect();
-                if sender.send(batch).is_err() {
-                    return; // The epoch was abandoned.
-                }
-            }
-        });
-        Prefetcher { batches: Some(batches), worker: Some(worker) }
-    }
-}
-
-impl Drop for Prefetcher {
-    fn drop(&mut self) {
-        // Closing the channel first stops a worker that is blocked on a full channel.
-        drop(self.batches.take());
-        if let Some(worker) = self.worker.take() {
-            let _ = worker.join();
-        }
-    }
-}
 
 /// A permutation of `0..n` from a seed (Fisher–Yates with SplitMix64), as an `Int64` tensor.
 fn permutation(n: usize, seed: u64) -> Tensor {
