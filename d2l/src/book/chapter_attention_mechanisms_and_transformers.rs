@@ -37,14 +37,54 @@ pub fn masked_softmax(x: &Tensor, valid_lens: Option<&Tensor>) -> Tensor {
     x.masked_fill(&masked, fill).softmax(-1, x.kind())
 }
 
+/// The step every attention layer ends with: masked softmax of the scores,
+/// dropout on the weights (in training only) and the weighted sum of the
+/// values, keeping the last weights for inspection.
+///
+/// Defined in Section 11.3 (Attention Scoring Functions), `chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md`.
+pub struct AttentionPooling {
+    /// The dropout probability for the attention weights (used in training only).
+    pub dropout: f64,
+    weights: std::cell::RefCell<Option<Tensor>>,
+}
+
+/// Defined in Section 11.3 (Attention Scoring Functions), `chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md`.
+impl AttentionPooling {
+    /// Pooling that drops weights with probability `dropout` in training.
+    pub fn new(dropout: f64) -> Self {
+        AttentionPooling {
+            dropout,
+            weights: std::cell::RefCell::new(None),
+        }
+    }
+
+    /// `scores` `[b, q, k]` to weights (masked by `valid_lens` as in
+    /// [`masked_softmax`]), applied to `values` `[b, k, v]`: `[b, q, v]`.
+    pub fn pool(
+        &self,
+        scores: &Tensor,
+        values: &Tensor,
+        valid_lens: Option<&Tensor>,
+        train: bool,
+    ) -> Tensor {
+        let weights = masked_softmax(scores, valid_lens);
+        *self.weights.borrow_mut() = Some(weights.detach());
+        weights.dropout(self.dropout, train).bmm(values)
+    }
+
+    /// The attention weights of the last `pool` call (detached), `[b, q, k]`.
+    pub fn attention_weights(&self) -> Option<Tensor> {
+        self.weights.borrow().as_ref().map(Tensor::shallow_clone)
+    }
+}
+
 /// Scaled dot product attention, `softmax(Q Kᵀ / sqrt(d)) V`, with optional masking
 /// by valid lengths and dropout on the attention weights.
 ///
 /// Defined in Section 11.3 (Attention Scoring Functions), `chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md`.
 pub struct DotProductAttention {
-    /// The dropout probability for the attention weights (used in training only).
-    pub dropout: f64,
-    weights: std::cell::RefCell<Option<Tensor>>,
+    /// Softmax, dropout and the weighted sum of the values.
+    pub pooling: AttentionPooling,
 }
 
 /// Defined in Section 11.3 (Attention Scoring Functions), `chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md`.
@@ -52,8 +92,7 @@ impl DotProductAttention {
     /// A layer that drops attention weights with probability `dropout` in training.
     pub fn new(dropout: f64) -> Self {
         DotProductAttention {
-            dropout,
-            weights: std::cell::RefCell::new(None),
+            pooling: AttentionPooling::new(dropout),
         }
     }
 
@@ -69,14 +108,12 @@ impl DotProductAttention {
     ) -> Tensor {
         let d = queries.size()[2];
         let scores = queries.bmm(&keys.transpose(1, 2)) / (d as f64).sqrt();
-        let weights = masked_softmax(&scores, valid_lens);
-        *self.weights.borrow_mut() = Some(weights.detach());
-        weights.dropout(self.dropout, train).bmm(values)
+        self.pooling.pool(&scores, values, valid_lens, train)
     }
 
     /// The attention weights of the last `forward` call (detached), `[b, q, k]`.
     pub fn attention_weights(&self) -> Option<Tensor> {
-        self.weights.borrow().as_ref().map(Tensor::shallow_clone)
+        self.pooling.attention_weights()
     }
 }
 
@@ -91,9 +128,8 @@ pub struct AdditiveAttention {
     pub w_k: nn::Linear,
     /// `w_v`: hidden features to one score, no bias.
     pub w_v: nn::Linear,
-    /// The dropout probability for the attention weights (used in training only).
-    pub dropout: f64,
-    weights: std::cell::RefCell<Option<Tensor>>,
+    /// Softmax, dropout and the weighted sum of the values.
+    pub pooling: AttentionPooling,
 }
 
 /// Defined in Section 11.3 (Attention Scoring Functions), `chapter_attention-mechanisms-and-transformers/attention-scoring-functions.md`.
@@ -115,8 +151,7 @@ impl AdditiveAttention {
             w_q: nn::linear(path / "w_q", query_size, num_hiddens, no_bias),
             w_k: nn::linear(path / "w_k", key_size, num_hiddens, no_bias),
             w_v: nn::linear(path / "w_v", num_hiddens, 1, no_bias),
-            dropout,
-            weights: std::cell::RefCell::new(None),
+            pooling: AttentionPooling::new(dropout),
         }
     }
 
@@ -134,14 +169,12 @@ impl AdditiveAttention {
         let features =
             (queries.apply(&self.w_q).unsqueeze(2) + keys.apply(&self.w_k).unsqueeze(1)).tanh();
         let scores = features.apply(&self.w_v).squeeze_dim(-1);
-        let weights = masked_softmax(&scores, valid_lens);
-        *self.weights.borrow_mut() = Some(weights.detach());
-        weights.dropout(self.dropout, train).bmm(values)
+        self.pooling.pool(&scores, values, valid_lens, train)
     }
 
     /// The attention weights of the last `forward` call (detached), `[b, q, k]`.
     pub fn attention_weights(&self) -> Option<Tensor> {
-        self.weights.borrow().as_ref().map(Tensor::shallow_clone)
+        self.pooling.attention_weights()
     }
 }
 
