@@ -2,7 +2,10 @@
 //!
 //! Measures the median latency of a trivial cell (`1 + 1`) over 20 executions, and the
 //! first-cell latency of a fresh context (ours: `d2l` preloaded from a warm cache; evcxr's:
-//! a stock context, nothing preloaded). Prints the numbers and their ratios.
+//! a plain context, nothing preloaded). Prints the numbers and their ratios, and what our first
+//! `let` cell costs when it is sent right after the first cell. evcxr is the workspace's
+//! vendored 0.22.0 (vendor/evcxr/PATCHES.md), so its side shares our evcxr fixes: it is the
+//! cost of evcxr without `d2l`.
 //!
 //! Each side runs in a fresh process of its own (this binary, re-executed with `--side`), as a
 //! kernel does, so neither inherits the other's process-wide state (evcxr's environment
@@ -33,23 +36,28 @@ fn main() -> anyhow::Result<()> {
     let warm_start = Instant::now();
     run_side("warm-up")?;
     println!("cache warm-up (ours, not measured): {:.2} s", warm_start.elapsed().as_secs_f64());
-    let (ours_first, ours_cells) = run_side("ours")?;
-    let (theirs_first, theirs_cells) = run_side("evcxr")?;
+    let (ours_first, ours_cells, ours_let) = run_side("ours")?;
+    let (theirs_first, theirs_cells, _) = run_side("evcxr")?;
 
     println!("trivial cell `1 + 1`, median of {RUNS}:");
     report("d2l-kernel engine (d2l preloaded)", ours_cells);
-    report("evcxr CommandContext (stock)     ", theirs_cells);
+    report("evcxr CommandContext (no d2l)    ", theirs_cells);
     ratios(ours_cells, theirs_cells, "ours <= 0.5 s");
     println!("fresh context, first cell:");
     report("d2l-kernel engine, warm cache, d2l loaded", ours_first);
     report("evcxr CommandContext, fresh temp dir     ", theirs_first);
     ratios(ours_first, theirs_first, "ours <= 3 s");
+    if let Some(first_let) = ours_let {
+        println!("first `let` cell, sent right after the first cell (waits for the analysis warm-up):");
+        report("d2l-kernel engine", first_let);
+    }
     println!("load average at end: {}", load_average());
     Ok(())
 }
 
-/// Runs one side in a child process; returns its first-cell cost and its median trivial cell.
-fn run_side(side: &str) -> anyhow::Result<(Cost, Cost)> {
+/// Runs one side in a child process; returns its first-cell cost, its median trivial cell and,
+/// for ours, its first `let` cell.
+fn run_side(side: &str) -> anyhow::Result<(Cost, Cost, Option<Cost>)> {
     let exe = std::env::current_exe()?;
     let output = Command::new(exe).args(["--side", side]).output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -57,12 +65,13 @@ fn run_side(side: &str) -> anyhow::Result<(Cost, Cost)> {
     let line = stdout.lines().rev().find(|l| l.starts_with("costs ")).ok_or_else(|| anyhow::anyhow!("side {side} printed no costs: {stdout}"))?;
     let numbers: Vec<f64> = line.split_whitespace().skip(1).map(str::parse).collect::<Result<_, _>>()?;
     let cost = |i: usize| Cost { wall: Duration::from_secs_f64(numbers[i]), cpu: Duration::from_secs_f64(numbers[i + 1]) };
-    Ok((cost(0), cost(2)))
+    Ok((cost(0), cost(2), (numbers.len() >= 6).then(|| cost(4))))
 }
 
 /// In a child: the first cell of a fresh context of `side`, then `RUNS` trivial cells; prints
-/// `costs <first wall> <first cpu> <median wall> <median cpu>` in seconds.
+/// `costs <first wall> <first cpu> <median wall> <median cpu> [<let wall> <let cpu>]` in seconds.
 fn measure_side(side: &str) -> anyhow::Result<()> {
+    let mut first_let = None;
     let (first, cells) = match side {
         "warm-up" => {
             let mut engine = Engine::new(EngineOptions::default())?;
@@ -73,6 +82,18 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         "ours" => {
             let (first, engine) = measure(ready_engine_timed_first_cell);
             let mut engine = engine?;
+            let (cost, result) = measure(|| engine.execute("let bench_x = 1;", &mut CollectingSink::default()));
+            anyhow::ensure!(result.is_ok(), "the `let` cell failed: {result:?}");
+            first_let = Some(cost);
+            // A preload that failed (say, a binary built in another checkout whose `d2l/` is
+            // gone) leaves a kernel without d2l whose cells are 3x cheaper: refuse to measure it.
+            let mut sink = CollectingSink::default();
+            let device = engine.execute("d2l::try_gpu()", &mut sink);
+            anyhow::ensure!(
+                matches!(&device, Ok(Some(d)) if d.text("text/plain").is_some()),
+                "d2l is not loaded in this engine: {device:?}\n{}",
+                sink.stderr
+            );
             let cells = repeat(|| {
                 let mut sink = CollectingSink::default();
                 let result = engine.execute("1 + 1", &mut sink);
@@ -96,13 +117,11 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         other => anyhow::bail!("unknown side {other:?} (warm-up, ours or evcxr)"),
     };
     let cells = median(&cells);
-    println!(
-        "costs {} {} {} {}",
-        first.wall.as_secs_f64(),
-        first.cpu.as_secs_f64(),
-        cells.wall.as_secs_f64(),
-        cells.cpu.as_secs_f64()
-    );
+    let mut line = format!("costs {} {} {} {}", first.wall.as_secs_f64(), first.cpu.as_secs_f64(), cells.wall.as_secs_f64(), cells.cpu.as_secs_f64());
+    if let Some(cost) = first_let {
+        line += &format!(" {} {}", cost.wall.as_secs_f64(), cost.cpu.as_secs_f64());
+    }
+    println!("{line}");
     Ok(())
 }
 

@@ -74,10 +74,12 @@ fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, reques
     } else {
         let _ = startup.send(Startup::Preloaded(Ok(())));
     }
-    for request in requests {
+    let mut warm_up = AnalysisWarmUp::default();
+    while let Some(request) = warm_up.next_request(&mut context, &requests) {
         match request {
             Request::Execute { code, reply } => {
                 let _ = reply.send(execute(&mut context, &code));
+                warm_up.cell_served = true;
             }
             Request::Complete { code, pos, reply } => {
                 let result = context
@@ -98,6 +100,40 @@ fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, reques
                 let _ = reply.send(result);
             }
         }
+    }
+}
+
+/// Loads rust-analyzer's view of the dependencies while the kernel is idle.
+///
+/// evcxr asks rust-analyzer for the type of each new `let` variable. Its first such question
+/// resolves the items of every dependency (`d2l`, `tch`, std): several seconds. Our vendored
+/// evcxr skips the analysis for cells without `let` (vendor/evcxr/PATCHES.md), so a new kernel
+/// answers its first cell without it; this pays it after the first cell, when no request is
+/// waiting, so that a person's next `let` cell rarely waits. (In a run of all cells the next
+/// cell waits for it instead of paying it itself: the same total.)
+#[derive(Default)]
+struct AnalysisWarmUp {
+    cell_served: bool,
+    done: bool,
+}
+
+impl AnalysisWarmUp {
+    /// The next request, warming up first if the queue is empty and the time has come.
+    fn next_request(&mut self, context: &mut evcxr::CommandContext, requests: &Receiver<Request>) -> Option<Request> {
+        if self.cell_served && !self.done {
+            match requests.try_recv() {
+                Ok(request) => return Some(request),
+                Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
+                Err(crossbeam_channel::TryRecvError::Empty) => {
+                    self.done = true;
+                    // A method completion on a new variable: type inference plus every trait
+                    // in scope, the work the first `let` cell needs. Its result is not needed.
+                    let code = "let d2l_kernel_warm_up = 1;\nd2l_kernel_warm_up.";
+                    let _ = context.completions(code, code.len());
+                }
+            }
+        }
+        requests.recv().ok()
     }
 }
 
