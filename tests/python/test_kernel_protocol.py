@@ -186,6 +186,33 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         results = ks.of_type(msgs, "execute_result") + ks.of_type(msgs, "display_data")
         self.assertTrue(any("d2l-tensor" in m["content"]["data"].get("text/html", "") for m in results), results)
 
+    def test_final_value_that_moves_a_variable(self) -> None:
+        """A final expression that moves a variable keeps its rich display; the variable is gone.
+
+        evcxr 0.22 showed the Debug text here (it took the compiler's "use of moved value" as a
+        failed display); the vendored evcxr fixes it (vendor/evcxr/PATCHES.md).
+        """
+        self.flush_channels()
+        reply, _ = ks.run_cell(self.kc, "let xs: Vec<f64> = vec![0.0, 1.0, 2.0];")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        reply, msgs = ks.run_cell(self.kc, "d2l::plot::plot(xs.clone(), xs)")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        shown = ks.of_type(msgs, "execute_result") + ks.of_type(msgs, "display_data")
+        self.assertTrue(any("<svg" in m["content"]["data"].get("image/svg+xml", "") for m in shown), msgs)
+        self.assertFalse(any("Figure {" in m["content"]["data"].get("text/plain", "") for m in shown), msgs)
+        reply, _ = ks.run_cell(self.kc, "xs.len()")
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("cannot find value `xs`", reply["content"]["evalue"])
+        # A mutable binding shown at the end is borrowed, not moved, and stays usable.
+        reply, msgs = ks.run_cell(self.kc, "let mut kept = vec![1, 2];\nkept")
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": "[1, 2]"})
+        reply, msgs = ks.run_cell(self.kc, "kept.push(3);\nkept.len()")
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"], {"text/plain": "3"})
+        # A value with neither `Debug` nor a display method is an error that names `Debug`.
+        reply, _ = ks.run_cell(self.kc, "struct Opaque;\nOpaque")
+        self.assertEqual(reply["content"]["status"], "error")
+        self.assertIn("Debug", reply["content"]["evalue"])
+
     def test_crash_restarts_evaluation(self) -> None:
         self.flush_channels()
         reply, _ = ks.run_cell(self.kc, "std::process::abort();")
