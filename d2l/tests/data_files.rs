@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use d2l::data::fashion_mnist::{self, write_synthetic, FashionMnist, SyntheticOptions};
 use d2l::data::idx::{read_idx, read_idx_from, write_idx, IdxArray, IdxData};
-use d2l::data::{extract, CsvOptions, DataError, Table, TensorLoader};
+use d2l::data::{extract, CsvOptions, DataError, Gather, Table, TensorLoader};
 use d2l::prelude::*;
 
 fn shared_data() -> PathBuf {
@@ -219,6 +219,27 @@ fn loader_batches_in_order_or_shuffled_with_a_seed() {
     // Features stay paired with their labels.
     for (xb, yb) in &a {
         assert!(xb.squeeze_dim(1).equal(&(yb.to_kind(Kind::Float) * 10.0)));
+    }
+}
+
+#[test]
+fn loader_gathers_per_batch_or_per_epoch_alike() {
+    let x = Tensor::arange(10, (Kind::Float, Device::Cpu)).reshape([10, 1]) * 10.0;
+    let y = Tensor::arange(10, (Kind::Int64, Device::Cpu));
+    let with = |gather| TensorLoader::new((x.shallow_clone(), y.shallow_clone()), 4).unwrap().shuffle(true).seed(7).gather(gather);
+    let (per_batch, per_epoch) = (with(Gather::PerBatch), with(Gather::PerEpoch));
+    assert_eq!(TensorLoader::new(y.shallow_clone(), 4).unwrap().current_gather(), Gather::PerBatch, "the CPU's default");
+    for _ in 0..2 {
+        let (a, b): (Vec<_>, Vec<_>) = (per_batch.iter().collect(), per_epoch.iter().collect());
+        assert_eq!(a.len(), 3);
+        for ((xa, ya), (xb, yb)) in a.iter().zip(&b) {
+            assert!(xa.equal(xb) && ya.equal(yb), "the same seed gives the same batches either way");
+            assert!(xb.squeeze_dim(1).equal(&(yb.to_kind(Kind::Float) * 10.0)));
+        }
+        // Per epoch, the batches are consecutive views of one shuffled copy of the data.
+        let step = 4 * std::mem::size_of::<f32>();
+        assert_eq!(b[1].0.data_ptr() as usize - b[0].0.data_ptr() as usize, step);
+        assert_ne!(b[0].0.data_ptr(), x.data_ptr());
     }
 }
 

@@ -294,6 +294,26 @@ fn board_averages_every_n_points_like_d2l() {
 }
 
 #[test]
+fn board_reads_tensors_when_it_averages_them() {
+    let mut board = ProgressBoard::with_options(BoardOptions { display: false, ..BoardOptions::default() });
+    // An accumulator updated in place after each call: the board keeps the value of the call.
+    let running = Tensor::zeros([], (Kind::Float, d2l::try_gpu()));
+    let mut running_mut = running.shallow_clone();
+    for i in 1..=3 {
+        let _ = running_mut.g_add_scalar_(1.0);
+        board.draw(i as f64, &running, "acc", 3);
+        assert_eq!(board.points("acc").map_or(0, |p| p.len()), usize::from(i == 3), "averaged once 3 points are in");
+    }
+    assert_eq!(board.points("acc").unwrap(), &[(2.0, 2.0)], "mean of 1, 2, 3");
+    // Numbers and tensors mix; a tensor of several elements cannot be read and gives NaN.
+    board.draw(4.0, 1.0, "mixed", 2);
+    board.draw(6.0, Tensor::from(3.0f64), "mixed", 2);
+    assert_eq!(board.points("mixed").unwrap(), &[(5.0, 2.0)]);
+    board.draw(1.0, Tensor::ones([2], (Kind::Float, Device::Cpu)), "bad", 1);
+    assert!(board.points("bad").unwrap()[0].1.is_nan());
+}
+
+#[test]
 fn board_updates_one_display_in_the_kernel_and_throttles_redraws() {
     // Without a throttle every new averaged point redraws the one display in place.
     let out = Shared::default();

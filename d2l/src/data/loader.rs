@@ -54,8 +54,8 @@ tuple_batch!(Tensor 0, Tensor 1, Tensor 2, Tensor 3);
 /// each epoch, dropping the last incomplete batch, and device placement.
 ///
 /// The data is moved to the loader's device once; each batch is then one `narrow` (no copy) or,
-/// when shuffling, one `index_select` per tensor with a slice of the epoch's permutation — never
-/// a copy per example.
+/// when shuffling, a gather with the epoch's permutation (see [`Gather`]) — never a copy per
+/// example.
 ///
 /// ```
 /// use d2l::prelude::*;
@@ -79,6 +79,7 @@ pub struct TensorLoader<B: Batch = (Tensor, Tensor)> {
     shuffle: bool,
     drop_last: bool,
     seed: Option<u64>,
+    gather: Option<Gather>,
     epoch: AtomicU64,
     _batch: std::marker::PhantomData<fn() -> B>,
 }
@@ -117,6 +118,7 @@ impl<B: Batch> TensorLoader<B> {
             shuffle: false,
             drop_last: false,
             seed: None,
+            gather: None,
             epoch: AtomicU64::new(0),
             _batch: std::marker::PhantomData,
         })
@@ -138,6 +140,21 @@ impl<B: Batch> TensorLoader<B> {
     pub fn drop_last(mut self, drop_last: bool) -> Self {
         self.drop_last = drop_last;
         self
+    }
+
+    /// How shuffled batches are gathered. Unset, the loader picks by device: per epoch on a GPU,
+    /// per batch on the CPU.
+    pub fn gather(mut self, gather: Gather) -> Self {
+        self.gather = Some(gather);
+        self
+    }
+
+    /// The gathering in effect: the one set with [`gather`](Self::gather), or the device's.
+    pub fn current_gather(&self) -> Gather {
+        self.gather.unwrap_or(match self.current_device() {
+            Device::Cpu => Gather::PerBatch,
+            _ => Gather::PerEpoch,
+        })
     }
 
     /// Moves the data to `device` (once, now) so that batches come out there.
@@ -175,17 +192,21 @@ impl<B: Batch> TensorLoader<B> {
 
     /// One epoch of batches. With shuffling, each call draws the next order.
     pub fn iter(&self) -> Batches<'_, B> {
-        let order = if self.shuffle {
+        let source = if self.shuffle {
             let epoch = self.epoch.fetch_add(1, Ordering::Relaxed);
             let seed = match self.seed {
                 Some(s) => s ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F),
                 None => random_seed(),
             };
-            Some(permutation(self.examples as usize, seed).to_device(self.current_device()))
+            let order = permutation(self.examples as usize, seed).to_device(self.current_device());
+            match self.current_gather() {
+                Gather::PerBatch => Source::PerBatch(order),
+                Gather::PerEpoch => Source::Gathered(self.tensors.iter().map(|t| t.index_select(0, &order)).collect()),
+            }
         } else {
-            None
+            Source::InOrder
         };
-        Batches { loader: self, order, next: 0, end: self.len() as i64 * self.batch_size }
+        Batches { loader: self, source, next: 0, end: self.len() as i64 * self.batch_size }
     }
 }
 
@@ -205,15 +226,38 @@ impl<B: Batch> std::fmt::Debug for TensorLoader<B> {
             .field("shuffle", &self.shuffle)
             .field("drop_last", &self.drop_last)
             .field("seed", &self.seed)
+            .field("gather", &self.current_gather())
             .field("device", &self.current_device())
             .finish()
     }
 }
 
+/// How a shuffling [`TensorLoader`] gathers the examples of a batch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gather {
+    /// One `index_select` per tensor and batch. No memory beyond the batch, and on a CPU the
+    /// batch is still in cache when the model reads it.
+    PerBatch,
+    /// One `index_select` per tensor and epoch, into a shuffled copy of the data; each batch is
+    /// then a view of it. It holds a second copy of the data for the epoch, and saves two kernel
+    /// launches per batch, which is most of what a loader costs on a GPU.
+    PerEpoch,
+}
+
+/// Where the batches of one epoch come from.
+enum Source {
+    /// Views of the data, in order.
+    InOrder,
+    /// Gathered from the data batch by batch, with this permutation.
+    PerBatch(Tensor),
+    /// Views of these shuffled copies of the data.
+    Gathered(Vec<Tensor>),
+}
+
 /// The batches of one epoch of a [`TensorLoader`].
 pub struct Batches<'a, B: Batch> {
     loader: &'a TensorLoader<B>,
-    order: Option<Tensor>,
+    source: Source,
     next: i64,
     end: i64,
 }
@@ -229,12 +273,13 @@ impl<B: Batch> Iterator for Batches<'_, B> {
         let len = l.batch_size.min(l.examples - self.next);
         let start = self.next;
         self.next += l.batch_size;
-        let tensors = match &self.order {
-            Some(order) => {
+        let tensors = match &self.source {
+            Source::InOrder => l.tensors.iter().map(|t| t.narrow(0, start, len)).collect(),
+            Source::PerBatch(order) => {
                 let idx = order.narrow(0, start, len);
                 l.tensors.iter().map(|t| t.index_select(0, &idx)).collect()
             }
-            None => l.tensors.iter().map(|t| t.narrow(0, start, len)).collect(),
+            Source::Gathered(shuffled) => shuffled.iter().map(|t| t.narrow(0, start, len)).collect(),
         };
         Some(B::from_tensors(tensors))
     }

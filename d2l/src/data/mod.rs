@@ -21,7 +21,7 @@ pub use fashion_mnist::FashionMnist;
 pub use hub::{
     download, download_extract, sha1_file, DataHub, HubEntry, Source, DATA_DIR_ENV, DATA_URL_ENV, DEFAULT_DATA_URL,
 };
-pub use loader::{Batch, Batches, TensorLoader};
+pub use loader::{Batch, Batches, Gather, TensorLoader};
 pub use table::{Column, ColumnData, CsvOptions, Table};
 
 use std::path::PathBuf;

@@ -88,7 +88,7 @@ impl Default for BoardOptions {
 /// ```
 pub struct ProgressBoard {
     options: BoardOptions,
-    raw: Vec<(String, Vec<(f64, f64)>)>,
+    raw: Vec<(String, Vec<(f64, RawPoint)>)>,
     data: Vec<(String, Vec<(f64, f64)>)>,
     handle: DisplayHandle,
     writer: Option<Box<dyn Write + Send>>,
@@ -100,9 +100,49 @@ pub struct ProgressBoard {
 }
 
 /// A value the board can record: a number or a one-element tensor (e.g. a loss).
-pub trait BoardValue {
+pub trait BoardValue: Sized {
     /// The value as `f64` (NaN when it cannot be read).
     fn board_value(self) -> f64;
+
+    /// The value as a raw point of the board. A tensor is kept (as a copy, detached from the
+    /// graph) and read when its points are averaged: reading a GPU tensor waits for the device,
+    /// so that is one wait per plotted point instead of one per call.
+    fn raw_point(self) -> RawPoint {
+        RawPoint::Number(self.board_value())
+    }
+}
+
+/// A recorded value of a [`ProgressBoard`] that is not averaged into a plotted point yet.
+#[derive(Debug)]
+pub enum RawPoint {
+    /// A number, read already.
+    Number(f64),
+    /// A tensor, to be read when the points are averaged.
+    Tensor(Tensor),
+}
+
+impl RawPoint {
+    /// The sum of the points' values: the tensors are read together, with one device wait.
+    fn sum(points: &[&RawPoint]) -> f64 {
+        let mut sum = 0.0;
+        let mut tensors = Vec::new();
+        for p in points {
+            match p {
+                RawPoint::Number(v) => sum += v,
+                RawPoint::Tensor(t) => tensors.push(t.reshape([-1])),
+            }
+        }
+        if tensors.is_empty() {
+            return sum;
+        }
+        // Tensors of one element each, on one device, are summed there; anything else (several
+        // devices, a tensor of many elements) is read one by one, as NaN where unreadable.
+        let together = match Tensor::f_cat(&tensors, 0) {
+            Ok(all) if all.numel() == tensors.len() => all.to_kind(tch::Kind::Double).sum(tch::Kind::Double).f_double_value(&[]).ok(),
+            _ => None,
+        };
+        sum + together.unwrap_or_else(|| tensors.iter().map(|t| t.board_value()).sum())
+    }
 }
 
 macro_rules! board_value {
@@ -120,10 +160,17 @@ impl BoardValue for &Tensor {
     fn board_value(self) -> f64 {
         self.detach().to_kind(tch::Kind::Double).f_double_value(&[]).unwrap_or(f64::NAN)
     }
+    fn raw_point(self) -> RawPoint {
+        // A copy: a tensor updated in place later (an accumulator) keeps the value it had now.
+        RawPoint::Tensor(self.detach().copy())
+    }
 }
 impl BoardValue for Tensor {
     fn board_value(self) -> f64 {
         (&self).board_value()
+    }
+    fn raw_point(self) -> RawPoint {
+        (&self).raw_point()
     }
 }
 
@@ -216,7 +263,7 @@ impl ProgressBoard {
     /// Records the point `(x, y)` of the series `label`. Every `every_n` points of a series are
     /// averaged into one plotted point (`every_n = 0` counts as 1).
     pub fn draw(&mut self, x: f64, y: impl BoardValue, label: &str, every_n: usize) {
-        let y = y.board_value();
+        let y = y.raw_point();
         let every_n = every_n.max(1);
         let raw = match self.raw.iter().position(|(l, _)| l == label) {
             Some(i) => &mut self.raw[i].1,
@@ -231,10 +278,11 @@ impl ProgressBoard {
             return;
         }
         let n = raw.len() as f64;
-        let mean = raw.iter().fold((0.0, 0.0), |(sx, sy), (px, py)| (sx + px, sy + py));
+        let sum_x: f64 = raw.iter().map(|(px, _)| px).sum();
+        let sum_y = RawPoint::sum(&raw.iter().map(|(_, py)| py).collect::<Vec<_>>());
         raw.clear();
         if let Some((_, line)) = self.data.iter_mut().find(|(l, _)| l == label) {
-            line.push((mean.0 / n, mean.1 / n));
+            line.push((sum_x / n, sum_y / n));
         }
         self.dirty = true;
         if self.options.display {

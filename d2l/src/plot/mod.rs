@@ -33,7 +33,7 @@ mod render;
 mod series;
 mod style;
 
-pub use board::{BoardOptions, BoardValue, ProgressBoard};
+pub use board::{BoardOptions, BoardValue, ProgressBoard, RawPoint};
 pub use chart::{plot, plot_with, plot_y, Plot, PlotOptions};
 pub use figure::Figure;
 pub use images::{show_heatmaps, show_images, Heatmaps, ImageGrid, IntoImages, NO_TITLES};
