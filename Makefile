@@ -29,11 +29,13 @@ book-offline: setup
 	$(OFFLINE_ENV) cargo run -q -p d2l-book -- build all --warning-is-error -j 2
 
 # Runs the whole test suite: Rust unit, integration and doc tests, the crate-vs-book check, the
-# offline book build with every cell executed, then the real-client kernel tests.
+# check that vendor/evcxr is the published evcxr plus its patch file, the offline book build
+# with every cell executed, then the real-client kernel tests.
 test: setup
 	cargo build --workspace --bins
 	cargo test --workspace --no-fail-fast
 	cargo run -q -p d2l-book -- build lib --check
+	scripts/check-vendored-evcxr
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q
 

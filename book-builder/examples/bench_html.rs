@@ -7,7 +7,7 @@
 //! `--keep DIR` the generated book stays in DIR (with a d2lbook `config.ini`,
 //! so the same book can be built by d2lbook for comparison).
 
-use d2l_book::render::{html::Html, Renderer};
+use d2l_book::render::html::Html;
 
 #[path = "common/bookgen.rs"]
 mod bookgen;
@@ -20,7 +20,7 @@ fn main() -> anyhow::Result<()> {
     let root = keep.unwrap_or_else(|| tmp.path().join("book"));
     let pages = bookgen::generate(&root)?;
     println!("generated {pages} pages in {}", root.display());
-    let median = timing::time_runs(&root, runs, "html", |book, diags| Html::for_book(book).render(book, diags))?;
+    let median = timing::time_runs(&root, runs, "html", |book| timing::render_with(&Html, book))?;
     println!("median full HTML build of {pages} pages: {:.1} ms ({:.2}x of the 2 s goal)", timing::ms(median), median.as_secs_f64() / 2.0);
     Ok(())
 }

@@ -7,7 +7,7 @@
 //! per run, the PDF's size and page count (when `pdfinfo` is installed), and the median
 //! total against the goal.
 
-use d2l_book::render::{pdf::Pdf, Renderer};
+use d2l_book::render::pdf::{self, Pdf};
 
 #[path = "common/bookgen.rs"]
 mod bookgen;
@@ -18,11 +18,11 @@ const GOAL_S: f64 = 30.0;
 
 /// Stored outputs for every generated section: each part prints its loss, the last part
 /// also shows a plot.
-fn add_outputs(root: &std::path::Path) -> std::io::Result<()> {
+fn add_outputs(root: &std::path::Path) -> anyhow::Result<()> {
     let svg = "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"360\" height=\"240\"><rect width=\"360\" height=\"240\" fill=\"white\" stroke=\"black\"/><polyline fill=\"none\" stroke=\"#1f77b4\" stroke-width=\"2\" points=\"20,220 80,150 140,110 200,90 260,80 340,76\"/></svg>";
-    for entry in walkdir::WalkDir::new(root).into_iter().flatten() {
-        let name = entry.file_name().to_string_lossy();
-        if !(name.starts_with("section_") && name.ends_with(".md")) {
+    let (book, _) = d2l_book::load::load_book(root)?;
+    for (i, page) in book.pages.iter().enumerate() {
+        if !page.stem.rsplit('/').next().is_some_and(|name| name.starts_with("section_")) {
             continue;
         }
         let mut cells = Vec::new();
@@ -34,7 +34,7 @@ fn add_outputs(root: &std::path::Path) -> std::io::Result<()> {
             }
             cells.push(serde_json::json!({"execution_count": part * 2 + 2, "outputs": outputs}));
         }
-        std::fs::write(entry.path().with_extension("outputs.json"), serde_json::to_string(&cells)?)?;
+        d2l_book::eval::store::import(&book, i, serde_json::from_value(serde_json::Value::Array(cells))?)?;
     }
     Ok(())
 }
@@ -47,11 +47,10 @@ fn main() -> anyhow::Result<()> {
     add_outputs(&root)?;
     println!("generated {pages} pages in {}", root.display());
     let mut out_file = None;
-    let median = timing::time_runs(&root, runs, "pdf", |book, diags| {
-        let pdf = Pdf::for_book(book);
-        pdf.render(book, diags)?;
-        out_file = Some(pdf.out_file.clone());
-        Ok(())
+    let median = timing::time_runs(&root, runs, "pdf", |book| {
+        let report = timing::render_with(&Pdf, book)?;
+        out_file = Some(d2l_book::render::Layout::of(&book.config, None).pdf.join(pdf::file_name(book)));
+        Ok(report)
     })?;
     if let Some(out_file) = out_file {
         let size = std::fs::metadata(&out_file)?.len();

@@ -129,8 +129,19 @@ impl Config {
             bail!("[book] tabs must name at least one tab, e.g. tabs = [\"rust\"]");
         }
         let out = Path::new(&config.build.output_dir);
-        if out.is_absolute() || out.components().any(|c| matches!(c, std::path::Component::ParentDir)) || config.build.output_dir.trim().is_empty() || config.build.output_dir == "." {
+        let normal: Vec<_> = out.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
+        if out.is_absolute() || normal.is_empty() || normal.iter().any(|c| !matches!(c, std::path::Component::Normal(_))) {
             bail!("[build] output_dir = {:?} must be a folder inside the book, such as \"_build\"", config.build.output_dir);
+        }
+        // `clean` deletes the output folder: it must hold no sources.
+        let first = normal[0].as_os_str().to_string_lossy().into_owned();
+        let sources = config.build.notebooks.iter().chain(&config.build.resources).chain(config.build.bibliography.iter());
+        for source in sources {
+            let head = Path::new(source).components().find(|c| !matches!(c, std::path::Component::CurDir)).map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
+            let overlaps = head == first || (!head.starts_with("**") && glob::Pattern::new(&head).is_ok_and(|p| p.matches(&first)));
+            if overlaps {
+                bail!("[build] output_dir = {:?} overlaps the sources {source:?}: `d2l-book clean` would delete them; choose a folder of its own, such as \"_build\"", config.build.output_dir);
+            }
         }
         Ok(config)
     }
@@ -138,6 +149,19 @@ impl Config {
     /// The default tab: the one untagged cells belong to.
     pub fn default_tab(&self) -> &str {
         &self.book.tabs[0]
+    }
+
+    /// The real path of the source file `rel` (relative to the root), if it lies inside the
+    /// book: a symbolic link may point to another place in the book, never out of it (a link to
+    /// `~/.ssh/id_rsa` named `img/x.png` must not end up in the site). The error says why not.
+    pub fn source_path(&self, rel: &Path) -> std::result::Result<PathBuf, String> {
+        let root = std::fs::canonicalize(&self.root).map_err(|e| format!("cannot find the book folder {}: {e}", self.root.display()))?;
+        let real = std::fs::canonicalize(self.root.join(rel)).map_err(|e| format!("cannot read {}: {e}", rel.display()))?;
+        if real.starts_with(&root) {
+            Ok(real)
+        } else {
+            Err(format!("{} leads outside the book folder (to {}); it is not read: copy the file into the book", rel.display(), real.display()))
+        }
     }
 
     /// Absolute output folder.
@@ -148,5 +172,25 @@ impl Config {
     /// Folder `build lib` writes into, unless the command line names another.
     pub fn lib_dir(&self) -> PathBuf {
         self.root.join(&self.build.lib_dir)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn with_output(output_dir: &str) -> Result<Config> {
+        let text = format!("[book]\ntitle = \"T\"\n[build]\nnotebooks = [\"index.md\", \"chapter_*/*.md\"]\nresources = [\"img\"]\noutput_dir = {output_dir:?}\n");
+        Config::parse(&text, Path::new("/book"))
+    }
+
+    #[test]
+    fn the_output_folder_is_a_folder_of_its_own() {
+        assert!(with_output("_build").is_ok());
+        assert!(with_output("./out/site").is_ok());
+        for bad in ["./", ".", "", "/tmp/x", "../x", "chapter_x", "chapter_x/_build", "img", "./img/out"] {
+            let err = with_output(bad).map(|_| ()).unwrap_err();
+            assert!(format!("{err:#}").contains("output_dir"), "{bad:?}: {err:#}");
+        }
     }
 }

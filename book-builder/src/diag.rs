@@ -85,3 +85,26 @@ impl Diagnostics {
         self.items.extend(other.items);
     }
 }
+
+/// What a pass or a renderer hands back to the driver: the problems it found, and a line for
+/// the person running the build (`html: 88 pages in _build/html`).
+#[derive(Debug, Default)]
+pub struct Report {
+    /// Problems with the sources, each with a file and line.
+    pub diagnostics: Diagnostics,
+    /// What was done, when it is worth a line of output.
+    pub summary: Option<String>,
+}
+
+impl Report {
+    /// A report with a summary line.
+    pub fn done(diagnostics: Diagnostics, summary: impl Into<String>) -> Report {
+        Report { diagnostics, summary: Some(summary.into()) }
+    }
+}
+
+impl From<Diagnostics> for Report {
+    fn from(diagnostics: Diagnostics) -> Report {
+        Report { diagnostics, summary: None }
+    }
+}

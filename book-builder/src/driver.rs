@@ -1,19 +1,25 @@
 //! What each command does, so the CLI stays a thin layer of argument parsing.
+//!
+//! A build is: load the book ([`crate::load`]), run the passes of the target over it
+//! ([`crate::passes`]), then run each renderer of the target into its folder of the
+//! [`Layout`]. Every pass and renderer returns a [`Report`]; the driver prints each
+//! diagnostic once and fails when they are fatal.
 
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Result};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Report};
+use crate::eval::{EvalOptions, Evaluate};
 use crate::load::load_book;
 use crate::model::Book;
-use crate::eval::{self, EvalOptions};
-use crate::render::{html::Html, library, notebook::Notebooks, pdf::Pdf, Renderer};
+use crate::passes::{self, notices::Notices, stored::StoredOutputs, Pass};
+use crate::render::{html::Html, library::Library, notebook::Notebooks, pdf::Pdf, Layout, RenderContext, Renderer};
 
 /// What `build` should produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// The website.
+    /// The website, with the notebooks its pages link to.
     Html,
     /// The `.ipynb` files.
     Notebooks,
@@ -23,7 +29,7 @@ pub enum Target {
     Eval,
     /// The whole book as one PDF.
     Pdf,
-    /// Everything available.
+    /// Everything: the library check, evaluation, the site with its notebooks, the PDF.
     All,
 }
 
@@ -34,7 +40,7 @@ pub struct BuildOptions {
     pub root: PathBuf,
     /// Fail on warnings.
     pub warning_is_error: bool,
-    /// For `lib`: compare instead of writing.
+    /// For `lib` and `all`: compare instead of writing (`all` always compares).
     pub check: bool,
     /// For `lib`: write here instead of `[build] lib_dir`.
     pub lib_dir: Option<PathBuf>,
@@ -44,127 +50,158 @@ pub struct BuildOptions {
     pub skip_eval: bool,
 }
 
-/// Prints diagnostics and fails when they are fatal.
-pub fn report(diags: &Diagnostics, warning_is_error: bool) -> Result<()> {
-    for d in diags.items() {
-        eprintln!("{d}");
+/// The passes a target needs, in order.
+fn passes_for(target: Target, opts: &BuildOptions) -> Vec<Box<dyn Pass>> {
+    let mut passes = passes::structure();
+    let evaluate = target == Target::Eval || (target == Target::All && !opts.skip_eval);
+    match target {
+        Target::Lib => {}
+        _ if evaluate => passes.push(Box::new(Evaluate { options: opts.eval.clone() })),
+        _ => passes.push(Box::new(StoredOutputs)),
     }
-    if diags.is_fatal(warning_is_error) {
-        bail!(
-            "{} error(s), {} warning(s){}",
-            diags.errors(),
-            diags.warnings(),
-            if warning_is_error && diags.errors() == 0 { " (--warning-is-error makes warnings fatal)" } else { "" }
-        );
+    if target != Target::Lib {
+        passes.push(Box::new(Notices));
     }
+    passes
+}
+
+/// The renderers a target runs, in order. `all` checks the library first: a book whose crate
+/// is out of date should fail before the long evaluation, so [`build`] runs it before the passes.
+fn renderers_for(target: Target, opts: &BuildOptions) -> Vec<Box<dyn Renderer>> {
+    match target {
+        Target::Html => vec![Box::new(Html), Box::new(Notebooks)],
+        Target::Notebooks => vec![Box::new(Notebooks)],
+        Target::Pdf => vec![Box::new(Pdf)],
+        Target::Lib => vec![Box::new(Library { check: opts.check })],
+        Target::Eval => Vec::new(),
+        Target::All => vec![Box::new(Html), Box::new(Notebooks), Box::new(Pdf)],
+    }
+}
+
+/// Diagnostics collected over a build, each printed once, as soon as it is known.
+#[derive(Default)]
+struct Collected {
+    all: Diagnostics,
+    lines: Vec<String>,
+}
+
+impl Collected {
+    fn take(&mut self, report: Report) {
+        for d in report.diagnostics.items() {
+            eprintln!("{d}");
+        }
+        self.all.extend(report.diagnostics);
+        if let Some(line) = report.summary {
+            println!("{line}");
+            self.lines.push(line);
+        }
+    }
+
+    fn check(&self, warning_is_error: bool) -> Result<()> {
+        let diags = &self.all;
+        if diags.is_fatal(warning_is_error) {
+            bail!(
+                "{} error(s), {} warning(s){}",
+                diags.errors(),
+                diags.warnings(),
+                if warning_is_error && diags.errors() == 0 { " (--warning-is-error makes warnings fatal)" } else { "" }
+            );
+        }
+        Ok(())
+    }
+}
+
+/// Runs `build TARGET`, printing each diagnostic once and a line per finished step; returns
+/// those lines.
+pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
+    let (mut book, diags) = load_book(&opts.root)?;
+    mark_output(&book.config.output_dir())?;
+    let layout = Layout::of(&book.config, opts.lib_dir.clone());
+    let mut collected = Collected::default();
+    collected.take(Report::from(diags));
+    let passes = passes_for(target, opts);
+    let (structure, outputs) = passes.split_at(passes::structure().len());
+    for pass in structure {
+        collected.take(pass.run(&mut book)?);
+    }
+    collected.check(opts.warning_is_error)?;
+    if target == Target::All {
+        render(&Library { check: true }, &book, &layout, &mut collected)?;
+    }
+    if target == Target::All && opts.skip_eval {
+        collected.take(Report::done(Diagnostics::default(), "eval: skipped (--skip-eval); stored outputs are used"));
+    }
+    for pass in outputs {
+        collected.take(pass.run(&mut book)?);
+    }
+    for renderer in renderers_for(target, opts) {
+        render(renderer.as_ref(), &book, &layout, &mut collected)?;
+    }
+    collected.check(opts.warning_is_error)?;
+    Ok(collected.lines)
+}
+
+fn render(renderer: &dyn Renderer, book: &Book, layout: &Layout, collected: &mut Collected) -> Result<()> {
+    let ctx = RenderContext { book, config: &book.config, destination: renderer.destination(layout), layout };
+    let report = renderer.render(&ctx).map_err(|e| e.context(format!("{} failed", renderer.name())))?;
+    collected.take(report);
     Ok(())
 }
 
-/// Loads the book and fails early on fatal diagnostics.
-pub fn load(opts: &BuildOptions) -> Result<(Book, Diagnostics)> {
-    let (book, diags) = load_book(&opts.root)?;
+/// The book of `root` with every pass that needs no evaluation run (stored outputs attached):
+/// what `serve` and the benchmarks render.
+pub fn prepared_book(root: &Path) -> Result<(Book, Diagnostics)> {
+    let (mut book, mut diags) = load_book(root)?;
+    let opts = BuildOptions { root: root.to_path_buf(), warning_is_error: false, check: false, lib_dir: None, eval: EvalOptions::default(), skip_eval: true };
+    for pass in passes_for(Target::Html, &opts) {
+        diags.extend(pass.run(&mut book)?.diagnostics);
+    }
     Ok((book, diags))
 }
 
-/// Progress lines: printed as each step finishes, so a later failure does not hide them.
-#[derive(Default)]
-struct Done(Vec<String>);
+/// The file that marks a folder as the builder's output: `clean` deletes only such a folder.
+pub const OUTPUT_MARKER: &str = ".d2l-book-output";
 
-impl Done {
-    fn push(&mut self, line: String) {
-        println!("{line}");
-        self.0.push(line);
-    }
-}
-
-/// Runs `build TARGET`, printing a line per finished step; returns those lines.
-pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
-    let (mut book, mut diags) = load(opts)?;
-    let mut done = Done::default();
-    let run_html = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
-        let html = Html::for_book(book);
-        html.render(book, diags)?;
-        done.push(format!("html: {} pages in {}", book.pages.len(), html.out_dir.display()));
-        Ok(())
-    };
-    let run_nb = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
-        let nb = Notebooks::for_book(book);
-        nb.render(book, diags)?;
-        done.push(format!("notebooks: {} .ipynb files in {}", book.pages.len(), nb.out_dir.display()));
-        Ok(())
-    };
-    let run_pdf = |book: &Book, diags: &mut Diagnostics, done: &mut Done| -> Result<()> {
-        let start = std::time::Instant::now();
-        let pdf = Pdf::for_book(book);
-        pdf.render(book, diags)?;
-        done.push(format!("pdf: {} in {:.1} s", pdf.out_file.display(), start.elapsed().as_secs_f64()));
-        Ok(())
-    };
-    let lib_dir = opts.lib_dir.clone().unwrap_or_else(|| book.config.lib_dir());
-    let evaluating = matches!(target, Target::Eval) || (target == Target::All && !opts.skip_eval);
-    if !evaluating && !matches!(target, Target::Lib) {
-        eval::attach_stored(&mut book);
-    }
-    match target {
-        Target::Html => run_html(&book, &mut diags, &mut done)?,
-        Target::Notebooks => run_nb(&book, &mut diags, &mut done)?,
-        Target::Pdf => run_pdf(&book, &mut diags, &mut done)?,
-        Target::Lib if opts.check => {
-            report(&diags, opts.warning_is_error)?;
-            lib_check(&book, &lib_dir)?;
-            done.push(format!("lib: {} is up to date", lib_dir.display()));
-        }
-        Target::Lib => {
-            report(&diags, opts.warning_is_error)?;
-            let names = library::write(&book, &lib_dir)?;
-            done.push(format!("lib: wrote {} files to {}", names.len(), lib_dir.display()));
-        }
-        Target::Eval => run_eval(&mut book, &mut diags, &mut done, opts)?,
-        Target::All => {
-            report(&diags, opts.warning_is_error)?;
-            lib_check(&book, &lib_dir)?;
-            done.push(format!("lib: {} is up to date", lib_dir.display()));
-            if evaluating {
-                run_eval(&mut book, &mut diags, &mut done, opts)?;
-            } else {
-                done.push("eval: skipped (--skip-eval); stored outputs are used".to_string());
-            }
-            run_html(&book, &mut diags, &mut done)?;
-            run_nb(&book, &mut diags, &mut done)?;
-            run_pdf(&book, &mut diags, &mut done)?;
-        }
-    }
-    report(&diags, opts.warning_is_error)?;
-    Ok(done.0)
-}
-
-/// Evaluates the book; fails naming every failed cell.
-fn run_eval(book: &mut Book, diags: &mut Diagnostics, done: &mut Done, opts: &BuildOptions) -> Result<()> {
-    let report = eval::evaluate(book, &opts.eval, diags)?;
-    done.push(format!("eval: {}", report.stats));
-    if !report.failures.is_empty() {
-        let list: String = report.failures.iter().map(|f| f.to_string()).collect();
-        let hint = if opts.eval.keep_going { "" } else { "\n(stopped at the first failure; --keep-going evaluates the rest and reports every failure)" };
-        bail!("evaluation failed in {} cell(s):\n{list}{hint}", report.failures.len());
+/// Creates the output folder with its marker.
+fn mark_output(out: &Path) -> Result<()> {
+    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+    let marker = out.join(OUTPUT_MARKER);
+    if !marker.exists() {
+        std::fs::write(&marker, "d2l-book writes this folder; `d2l-book clean` deletes it.\n").map_err(|e| anyhow::anyhow!("cannot write {}: {e}", marker.display()))?;
     }
     Ok(())
 }
 
-fn lib_check(book: &Book, lib_dir: &Path) -> Result<()> {
-    let changes = library::check(book, lib_dir)?;
-    if !changes.is_empty() {
-        let list: Vec<String> = changes.iter().map(|c| format!("  {c}")).collect();
-        bail!("{} is out of date with the notebooks:\n{}\nrun `d2l-book build lib` and commit the result", lib_dir.display(), list.join("\n"));
-    }
-    Ok(())
-}
-
-/// `clean`: removes the output folder (and only that).
+/// `clean`: removes the output folder, and only a folder that the builder marked as its own
+/// (`book.toml` may not name a source folder as the output folder, see [`crate::config`]).
 pub fn clean(root: &Path) -> Result<PathBuf> {
     let config = crate::config::Config::load(root)?;
     let out = config.output_dir();
-    if out.exists() {
-        std::fs::remove_dir_all(&out).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", out.display()))?;
+    if !out.exists() {
+        return Ok(out);
     }
+    if !out.join(OUTPUT_MARKER).is_file() {
+        bail!("refusing to delete {}: it has no {OUTPUT_MARKER} file, so d2l-book did not create it; delete it yourself if it is really output", out.display());
+    }
+    std::fs::remove_dir_all(&out).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", out.display()))?;
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names(target: Target, skip_eval: bool) -> (Vec<&'static str>, Vec<&'static str>) {
+        let opts = BuildOptions { root: ".".into(), warning_is_error: false, check: false, lib_dir: None, eval: EvalOptions::default(), skip_eval };
+        (passes_for(target, &opts).iter().map(|p| p.name()).collect(), renderers_for(target, &opts).iter().map(|r| r.name()).collect())
+    }
+
+    #[test]
+    fn each_target_runs_each_output_once() {
+        assert_eq!(names(Target::All, false), (vec!["number", "resolve", "eval", "notices"], vec!["html", "notebooks", "pdf"]));
+        assert_eq!(names(Target::All, true), (vec!["number", "resolve", "stored outputs", "notices"], vec!["html", "notebooks", "pdf"]));
+        assert_eq!(names(Target::Html, false), (vec!["number", "resolve", "stored outputs", "notices"], vec!["html", "notebooks"]));
+        assert_eq!(names(Target::Eval, false).1, Vec::<&str>::new());
+        assert_eq!(names(Target::Lib, false), (vec!["number", "resolve"], vec!["lib"]));
+    }
 }

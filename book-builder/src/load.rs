@@ -1,8 +1,9 @@
 //! Finding, parsing and ordering the pages of a book.
 //!
 //! [`load_book`] reads `book.toml`, parses every notebook matched by its globs,
-//! puts the pages in toc order (depth first from `index.md`), reads `refs.bib`,
-//! attaches stored outputs, and runs the numbering and resolution passes.
+//! puts the pages in toc order (depth first from `index.md`) and reads `refs.bib`.
+//! Everything after that (numbers, references, outputs) is a [pass](crate::passes) that the
+//! [driver](crate::driver) runs.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
@@ -13,11 +14,9 @@ use crate::bib::Bibliography;
 use crate::config::Config;
 use crate::diag::Diagnostics;
 use crate::model::{Book, BlockKind, Page};
-use crate::outputs;
 use crate::parse::parse_page;
-use crate::passes;
 
-/// Loads the book rooted at `root` and runs the standard passes.
+/// Loads and parses the book rooted at `root` (no passes).
 pub fn load_book(root: &Path) -> Result<(Book, Diagnostics)> {
     let config = Config::load(root)?;
     load_with_config(config)
@@ -29,16 +28,35 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
     let files = discover(&config)?;
     let mut pages = Vec::with_capacity(files.len());
     for rel in &files {
-        let text = std::fs::read_to_string(config.root.join(rel)).with_context(|| format!("cannot read {}", rel.display()))?;
+        let path = match config.source_path(rel) {
+            Ok(path) => path,
+            Err(message) => {
+                diags.error(rel, 1, message);
+                continue;
+            }
+        };
+        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", rel.display()))?;
+        let text = match String::from_utf8(bytes) {
+            Ok(text) => text,
+            Err(e) => {
+                // Report where, and go on with the other notebooks.
+                let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
+                let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+                diags.error(rel, line, "this line is not UTF-8 text: save the notebook as UTF-8");
+                continue;
+            }
+        };
+        if text.trim().is_empty() {
+            diags.warn(rel, 1, "the notebook is empty: give it a `# Title` heading, or remove it");
+        }
         pages.push(parse_page(rel, &text, &mut diags));
     }
     let pages = order_pages(pages, &mut diags);
     let bibliography = match &config.build.bibliography {
         Some(file) => {
-            let path = config.root.join(file);
-            match std::fs::read_to_string(&path) {
-                Ok(text) => Bibliography::parse(&text).unwrap_or_else(|e| {
-                    diags.error(file, 1, format!("cannot parse the bibliography: {e}"));
+            match config.source_path(Path::new(file)).map_err(std::io::Error::other).and_then(std::fs::read_to_string) {
+                Ok(text) => Bibliography::parse(&text).unwrap_or_else(|(line, e)| {
+                    diags.error(file, line, format!("cannot parse the bibliography: {e}"));
                     Bibliography::default()
                 }),
                 Err(e) => {
@@ -49,12 +67,7 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
         }
         None => Bibliography::default(),
     };
-    let mut book = Book { config, pages, bibliography, labels: HashMap::new() };
-    outputs::attach_stored_outputs(&mut book, &mut diags);
-    for pass in passes::standard() {
-        pass.run(&mut book, &mut diags);
-    }
-    Ok((book, diags))
+    Ok((Book { config, pages, bibliography, labels: HashMap::new() }, diags))
 }
 
 /// Notebook files matched by the globs, minus exclusions and the output dir, sorted.
@@ -68,6 +81,9 @@ pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
     let out = PathBuf::from(&config.build.output_dir);
     let mut files = Vec::new();
     for pattern in &config.build.notebooks {
+        if Path::new(pattern).is_absolute() || Path::new(pattern).components().any(|c| matches!(c, Component::ParentDir)) {
+            anyhow::bail!("notebooks glob {pattern:?} in book.toml leaves the book folder: name notebooks inside it, relative to book.toml");
+        }
         let full = config.root.join(pattern);
         let entries = glob::glob(&full.to_string_lossy()).with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
         for entry in entries.flatten() {

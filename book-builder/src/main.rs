@@ -40,6 +40,9 @@ enum Command {
         /// For `all`: do not evaluate; use the stored outputs.
         #[arg(long)]
         skip_eval: bool,
+        /// For `eval` and `all`: stop a cell that runs longer than this many seconds and fail.
+        #[arg(long, value_name = "SECONDS", default_value_t = d2l_book::eval::DEFAULT_CELL_TIMEOUT.as_secs())]
+        cell_timeout: u64,
     },
     /// Serves the site on 127.0.0.1 and rebuilds it when a source changes.
     Serve {
@@ -76,11 +79,11 @@ fn book_root(given: Option<PathBuf>) -> PathBuf {
 
 fn main() -> ExitCode {
     // The evaluation engine re-runs this program as its evaluation process: this must come first.
-    d2l_kernel::runtime_hook();
+    d2l_engine::runtime_hook();
     let cli = Cli::parse();
     let root = book_root(cli.root);
     let result = match cli.command {
-        Command::Build { target, warning_is_error, check, lib_dir, jobs, keep_going, skip_eval } => {
+        Command::Build { target, warning_is_error, check, lib_dir, jobs, keep_going, skip_eval, cell_timeout } => {
             let target = match target {
                 TargetArg::Html => Target::Html,
                 TargetArg::Notebooks => Target::Notebooks,
@@ -89,7 +92,7 @@ fn main() -> ExitCode {
                 TargetArg::Pdf => Target::Pdf,
                 TargetArg::All => Target::All,
             };
-            let eval = d2l_book::eval::EvalOptions { jobs: jobs.max(1), keep_going, ..Default::default() };
+            let eval = d2l_book::eval::EvalOptions { jobs: jobs.max(1), keep_going, cell_timeout: std::time::Duration::from_secs(cell_timeout.max(1)), ..Default::default() };
             let opts = BuildOptions { root, warning_is_error, check, lib_dir, eval, skip_eval };
             driver::build(target, &opts).map(|_| ())
         }

@@ -55,6 +55,9 @@ pub struct Page {
     pub depth: usize,
     /// False for pages matched by the globs but listed in no toc.
     pub in_toc: bool,
+    /// How the page's outputs were made, when a reader must know (a synthetic stand-in, a
+    /// shortened run): taken out of the cell outputs by [`crate::passes::notices`].
+    pub notices: Vec<d2l_protocol::Notice>,
 }
 
 impl Page {

@@ -68,3 +68,40 @@ fn all_builds_every_output_and_clean_removes_only_the_output() {
     let (ok, _, _) = common::cli(&root, &["clean"]);
     assert!(ok && !root.join("_build").exists() && root.join("index.md").exists() && root.join("lib_out/mod.rs").exists());
 }
+
+#[test]
+fn bad_notebooks_get_a_diagnostic_with_their_line() {
+    let dir = book(&[
+        ("index.md", "# Home\n\n```toc\nchapter_a/fence\nchapter_a/latin1\nchapter_a/empty\n```\n"),
+        ("chapter_a/fence.md", "# Fence\n\ntext\n\n```{.rust .input}\nlet x = 1;\n"),
+        ("chapter_a/empty.md", ""),
+    ]);
+    // A notebook saved as Latin-1 on its third line.
+    std::fs::write(dir.path().join("chapter_a/latin1.md"), b"# Latin\n\ncaf\xe9\n").unwrap();
+    write(dir.path(), "refs.bib", "@book{known, title={K}, author={A, B}, year={2000}}\n\n\n@book{broken, title={never closed\n");
+    let (ok, _, err) = common::cli(dir.path(), &["build", "html"]);
+    assert!(!ok, "{err}");
+    for expected in [
+        "chapter_a/fence.md:5: error: code block opened with ``` is never closed",
+        "chapter_a/latin1.md:3: error: this line is not UTF-8",
+        "chapter_a/empty.md:1: warning: the notebook is empty",
+        "refs.bib:4: error: cannot parse the bibliography",
+    ] {
+        assert!(err.contains(expected), "missing {expected:?} in:\n{err}");
+    }
+    // `..` in a notebook glob is refused with what to do.
+    write(dir.path(), "book.toml", "[book]\ntitle = \"T\"\n[build]\nnotebooks = [\"index.md\", \"../other/*.md\"]\n");
+    let (ok, _, err) = common::cli(dir.path(), &["build", "html"]);
+    assert!(!ok && err.contains("\"../other/*.md\"") && err.contains("leaves the book folder"), "{err}");
+}
+
+#[test]
+fn each_diagnostic_prints_once() {
+    let dir = book(&[("index.md", "# Home\n\nSee :numref:`nope`.\n\n```{.rust .input}\n//@save\npub fn f() {}\n```\n")]);
+    write(dir.path(), "book.toml", "[book]\ntitle = \"T\"\n[build]\nlib_dir = \"lib\"\n");
+    for args in [&["build", "lib"][..], &["build", "all", "--skip-eval"][..]] {
+        let (ok, out, err) = common::cli(dir.path(), args);
+        assert!(ok || args.contains(&"all"), "{out}\n{err}");
+        assert_eq!(err.matches("undefined label `nope`").count(), 1, "{args:?}:\n{err}");
+    }
+}

@@ -74,9 +74,9 @@ fn eval_runs_notebooks_caches_outputs_and_reports_failures() {
     assert!(ok, "{out}\n{err}");
     let html = std::fs::read_to_string(root.join("_build/html/chapter_eval/prints.html")).unwrap();
     assert!(html.contains("answer = 42") && html.contains("43"), "{html}");
-    assert!(!html.contains("synthetic-data"));
+    assert!(!html.contains("build-notice"));
     let html = std::fs::read_to_string(root.join("_build/html/chapter_eval/display.html")).unwrap();
-    assert!(html.contains("class=\"evaluated\"") && html.contains("admonition synthetic-data"), "{html}");
+    assert!(html.contains("class=\"evaluated\"") && html.contains("admonition build-notice"), "{html}");
     let nb = std::fs::read_to_string(root.join("_build/html/notebooks/chapter_eval/prints.ipynb")).unwrap();
     assert!(nb.contains("answer = 42"), "{nb}");
 
@@ -106,4 +106,12 @@ fn eval_runs_notebooks_caches_outputs_and_reports_failures() {
     assert!(err.contains("let broken: i32 = \"text\";"), "the compiler's message shows the code: {err}");
     assert!(serde_json::to_string(&stored(&root, "chapter_eval/prints")).unwrap().contains("again 126"), "--keep-going stores what worked");
     assert!(!root.join("_build/eval/chapter_eval/broken.json").exists(), "failed notebooks are not stored");
+
+    // 6. A cell that hangs is stopped at the time limit, and the error names it.
+    std::fs::write(root.join("chapter_eval/broken.md"), "# Hangs\n\n```{.rust .input}\nlet fine = 1;\n```\n\n```{.rust .input}\nstd::thread::sleep(std::time::Duration::from_secs(600));\n```\n").unwrap();
+    let started = std::time::Instant::now();
+    let (ok, out, err) = d2l_book(&root, &data_dir, &["build", "eval", "--cell-timeout", "5"]);
+    assert!(!ok, "{out}\n{err}");
+    assert!(err.contains("chapter_eval/broken.md:8: cell 2 failed: Timeout: the cell ran longer than 5 s"), "{err}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(240), "stopped at the limit, not at the end of the sleep");
 }

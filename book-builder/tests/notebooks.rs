@@ -14,7 +14,7 @@ fn notebooks_validate_and_read_as_plain_markdown() {
     let (_tmp, root) = common::fixture_copy();
     let (ok, out, err) = common::cli(&root, &["build", "notebooks"]);
     assert!(ok, "{out}\n{err}");
-    let dir = root.join("_build/notebooks");
+    let dir = root.join("_build/html/notebooks");
     let files: Vec<_> = walkdir::WalkDir::new(&dir).into_iter().flatten().filter(|e| e.path().extension().is_some_and(|x| x == "ipynb")).map(|e| e.path().to_path_buf()).collect();
     assert_eq!(files.len(), 7);
     // The real validator, over every notebook.
@@ -58,9 +58,21 @@ fn a_python_book_gets_a_python_kernel() {
     std::fs::write(root.join("book.toml"), toml).unwrap();
     let (ok, _, err) = common::cli(&root, &["build", "notebooks"]);
     assert!(ok, "{err}");
-    let nb: Value = serde_json::from_str(&std::fs::read_to_string(root.join("_build/notebooks/chapter_more/python.ipynb")).unwrap()).unwrap();
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(root.join("_build/html/notebooks/chapter_more/python.ipynb")).unwrap()).unwrap();
     assert_eq!(nb["metadata"]["kernelspec"]["language"], "python");
     let sources: Vec<&str> = nb["cells"].as_array().unwrap().iter().filter(|c| c["cell_type"] == "code").map(|c| c["source"].as_str().unwrap()).collect();
     assert_eq!(sources.len(), 2);
     assert!(sources[0].contains("def add") && sources[1].contains("shared by every tab"));
+}
+
+#[test]
+fn a_cell_with_both_hide_flags_keeps_both() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("book.toml"), "[book]\ntitle = \"T\"\n").unwrap();
+    std::fs::write(dir.path().join("index.md"), "# Home\n\n```{.rust .input}\n// Hide code\n// Hide outputs\nlet x = 1;\n```\n").unwrap();
+    let (ok, out, err) = common::cli(dir.path(), &["build", "notebooks"]);
+    assert!(ok, "{out}\n{err}");
+    let nb: Value = serde_json::from_str(&std::fs::read_to_string(dir.path().join("_build/html/notebooks/index.ipynb")).unwrap()).unwrap();
+    let code = nb["cells"].as_array().unwrap().iter().find(|c| c["cell_type"] == "code").unwrap().clone();
+    assert_eq!(code["metadata"]["jupyter"], serde_json::json!({"source_hidden": true, "outputs_hidden": true}));
 }

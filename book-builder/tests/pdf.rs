@@ -19,13 +19,16 @@ fn pdf_text(pdf: &Path) -> String {
 
 #[test]
 fn fixture_book_builds_to_a_pdf_with_numbers_math_code_outputs_and_references() {
-    let (_tmp, root) = common::fixture_copy();
-    // The intro's printed output says it came from synthetic data.
-    let sidecar = root.join("chapter_basics/intro.outputs.json");
-    let text = std::fs::read_to_string(&sidecar).unwrap().replace("[\"9\\n\"]", "[\"9\\n[d2l: synthetic data] Fashion-MNIST stand-in\\n\"]");
-    // An image output that cannot be decoded (bad checksum) costs only that image.
-    let text = text.replace("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/5ncLrgAAAABJRU5ErkJggg==", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==");
-    std::fs::write(&sidecar, text).unwrap();
+    let (_tmp, root) = common::fixture_copy_with_outputs(|text| {
+        // The intro's second cell publishes two notices, as `d2l` does for a stand-in data set
+        // and a shortened run (the second one twice: it is shown once).
+        let notice = |json: &str| format!(r#"{{"output_type": "display_data", "metadata": {{}}, "data": {{"text/plain": "notice", "application/vnd.d2l.notice+json": {json:?}}}}}"#);
+        let synthetic = notice(r#"{"kind":"synthetic-data","dataset":"Fashion-MNIST","switch":"D2L_FASHION_MNIST=synthetic"}"#);
+        let scaled = notice(r#"{"kind":"scaled-run","scale":0.1}"#);
+        let text = text.replace("[\"9\\n\"]}]", &format!("[\"9\\n\"]}}, {synthetic}, {scaled}, {scaled}]"));
+        // An image output that cannot be decoded (bad checksum) costs only that image.
+        text.replace("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/5ncLrgAAAABJRU5ErkJggg==", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNgYPj/HwADAgH/eL9GtQAAAABJRU5ErkJggg==")
+    });
 
     let (ok, out, err) = common::cli(&root, &["build", "pdf"]);
     assert!(ok, "{out}\n{err}");
@@ -60,8 +63,10 @@ fn fixture_book_builds_to_a_pdf_with_numbers_math_code_outputs_and_references() 
     assert!(!squashed.contains("SHOULD-BE-HIDDEN") && !squashed.contains("d2l::plot(&[1.0"), "{squashed}");
     // The PyTorch tab is not the book's default tab: its code is not in the PDF.
     assert!(!squashed.contains("def square(x)"), "{squashed}");
-    // Synthetic data is announced.
-    assert!(squashed.contains("Synthetic data.") && squashed.contains("synthetic stand-in data"), "{squashed}");
+    // Synthetic data and the shortened run are announced, once, in the box and not as outputs.
+    assert!(squashed.contains("Synthetic data.") && squashed.contains("a generated stand-in for Fashion-MNIST (D2L_FASHION_MNIST=synthetic)"), "{squashed}");
+    assert_eq!(squashed.matches("training shortened to 0.1 of its full length").count(), 1, "{squashed}");
+    assert!(!squashed.contains("notice"), "notices are not shown as outputs: {squashed}");
     // Citations and the bibliography.
     assert!(squashed.contains("Gauss (1809)") && squashed.contains("(Legendre, 1805; Gauss, 1809)") && squashed.contains("(McCulloch and Pitts, 1943)"), "{squashed}");
     assert!(squashed.contains("References"), "{squashed}");
@@ -93,9 +98,10 @@ fn fixture_book_builds_to_a_pdf_with_numbers_math_code_outputs_and_references() 
     let (ok, out, err) = common::cli(&root, &["build", "html"]);
     assert!(ok, "{out}\n{err}");
     let html = std::fs::read_to_string(root.join("_build/html/chapter_basics/intro.html")).unwrap();
-    assert!(html.contains("class=\"admonition synthetic-data\""), "no notice in the HTML");
+    assert!(html.contains("class=\"admonition build-notice\"><p class=\"admonition-title\">Synthetic data</p>"), "no notice in the HTML");
+    assert!(html.contains("training shortened to 0.1 of its full length") && !html.contains("vnd.d2l.notice"), "{html}");
     let tables = std::fs::read_to_string(root.join("_build/html/chapter_basics/tables.html")).unwrap();
-    assert!(!tables.contains("synthetic-data"), "a page without synthetic outputs has no notice");
+    assert!(!tables.contains("build-notice"), "a page without notices has no box");
     let nb = std::fs::read_to_string(root.join("_build/html/notebooks/chapter_basics/intro.ipynb")).unwrap();
-    assert!(nb.contains("**Synthetic data.**"), "no note in the notebook");
+    assert!(nb.contains("**Synthetic data.**") && !nb.contains("vnd.d2l.notice"), "the note, and no notice outputs, in the notebook");
 }

@@ -12,8 +12,12 @@
 //! `d2l` closes every bundle it writes with one more block, `application/vnd.d2l.display+json`,
 //! carrying a Jupyter display id and whether this bundle replaces what that display shows
 //! (`update_display_data`). The `d2l` kernel strips that block; stock evcxr shows the bundle as
-//! usual. The full convention is in `docs/display-protocol.md`; the kernel parses what this module
-//! writes, and the tests of both sides follow that page.
+//! usual. The markers, MIME types and the closing block are defined once, in the
+//! [`d2l_protocol`] crate (re-exported as [`crate::protocol`]), which the engine and the book
+//! builder read with; `docs/display-protocol.md` describes the whole convention.
+//!
+//! [`notice`] publishes a [`Notice`]: a fact about how outputs were made (a generated stand-in
+//! for a data set, a shortened run). The book builder shows it once, at the top of the page.
 //!
 //! Values that can be shown implement [`Show`]. Its method `evcxr_display` is what evcxr calls on
 //! a cell's final expression, so with the trait in scope (the prelude brings it) a figure, a plot
@@ -38,19 +42,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use base64::Engine as _;
 use tch::{Device, Kind, Tensor};
 
-/// The line that opens a content block; the MIME type follows after one space.
-pub const BEGIN_CONTENT: &str = "EVCXR_BEGIN_CONTENT";
-/// The line that closes a content block.
-pub const END_CONTENT: &str = "EVCXR_END_CONTENT";
-/// The MIME type of the block that closes every bundle `d2l` writes (display id and update flag).
-pub const D2L_DISPLAY_MIME: &str = "application/vnd.d2l.display+json";
-/// The environment variable that the `d2l` kernel sets to `1` in the process that runs cells.
-pub const KERNEL_ENV: &str = "D2L_KERNEL";
-/// The environment variable that evcxr sets in the process that runs cells.
-pub const EVCXR_ENV: &str = "EVCXR_IS_RUNTIME";
-
-/// MIME types whose payload is binary and therefore base64-encoded in a content block.
-const BINARY_MIMES: &[&str] = &["image/png", "image/jpeg", "image/gif", "image/webp"];
+pub use d2l_protocol::{DisplayTarget, Notice};
+use d2l_protocol::{BEGIN_CONTENT, BINARY_MIMES, DISPLAY_MIME, END_CONTENT, EVCXR_ENV, KERNEL_ENV, NOTICE_MIME};
 
 /// Where the output of this process ends up, as far as `d2l` can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -84,44 +77,6 @@ pub fn frontend() -> Frontend {
         Frontend::Evcxr
     } else {
         Frontend::Terminal
-    }
-}
-
-/// Which display a bundle goes to: the content of the closing `d2l` block.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct DisplayTarget {
-    /// The Jupyter display id (`transient.display_id`), if the display may be updated later.
-    pub display_id: Option<String>,
-    /// `false`: create a display (`display_data`); `true`: replace what the display with this id
-    /// shows (`update_display_data`).
-    pub update: bool,
-}
-
-impl DisplayTarget {
-    /// A new display without an id (the common case).
-    pub fn new_display() -> Self {
-        DisplayTarget { display_id: None, update: false }
-    }
-
-    /// A new display with an id, so that it can be updated later.
-    pub fn with_id(id: impl Into<String>) -> Self {
-        DisplayTarget { display_id: Some(id.into()), update: false }
-    }
-
-    /// An update of the display with this id.
-    pub fn update(id: impl Into<String>) -> Self {
-        DisplayTarget { display_id: Some(id.into()), update: true }
-    }
-
-    /// The JSON payload of the closing block, e.g. `{"display_id":"d2l-3f2a","update":true}`.
-    pub fn to_json(&self) -> String {
-        serde_json::json!({ "display_id": self.display_id, "update": self.update }).to_string()
-    }
-}
-
-impl Default for DisplayTarget {
-    fn default() -> Self {
-        Self::new_display()
     }
 }
 
@@ -187,7 +142,7 @@ impl Bundle {
         for (mime, payload) in self.items() {
             push_block(&mut text, mime, payload);
         }
-        push_block(&mut text, D2L_DISPLAY_MIME, &target.to_json());
+        push_block(&mut text, DISPLAY_MIME, &target.to_json());
         out.write_all(text.as_bytes())?;
         out.flush()
     }
@@ -316,6 +271,18 @@ pub fn show<T: Show + ?Sized>(value: &T) {
         bundle.publish();
     } else if let Some(text) = bundle.get("text/plain") {
         println!("{text}");
+    }
+}
+
+/// Publishes a [`Notice`] for the page this cell belongs to: a bundle with the notice's JSON
+/// and a `text/plain` sentence under a notebook kernel, the sentence on stderr otherwise.
+/// The book builder takes notices out of the cell's outputs and shows them once, in the box at
+/// the top of the page.
+pub fn notice(notice: &Notice) {
+    if frontend().is_notebook() {
+        Bundle::new().with(NOTICE_MIME, notice.to_json()).with("text/plain", notice.sentence()).publish();
+    } else {
+        eprintln!("{}", notice.sentence());
     }
 }
 

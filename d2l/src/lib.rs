@@ -20,6 +20,7 @@
 //! | [`scale`] | `D2L_SCALE`, the one switch that scales heavy training down for CI |
 //! | [`utils`] | [`Timer`], [`Accumulator`] |
 
+pub use d2l_protocol as protocol;
 pub use tch;
 
 // The generated `book` modules name earlier chapters' items as `d2l::Item`, exactly as the

@@ -7,20 +7,26 @@
 //! same book.
 
 /// The environment variable that holds the scale.
-pub const SCALE_ENV: &str = "D2L_SCALE";
+pub const SCALE_ENV: &str = d2l_protocol::env::SCALE;
 
 /// The scale in force: `D2L_SCALE` when it is a number in (0, 1], otherwise 1.0.
 ///
 /// A value that is not such a number is ignored with a warning on stderr, so that a typo never
-/// silently shrinks or stops a run.
+/// silently shrinks or stops a run. The first time a scale below 1 is used, a
+/// [`Notice::ScaledRun`](crate::display::Notice) is published, so that a page built this way says so.
 pub fn scale() -> f64 {
-    match std::env::var(SCALE_ENV) {
+    let value = match std::env::var(SCALE_ENV) {
         Err(_) => 1.0,
         Ok(text) => parse_scale(&text).unwrap_or_else(|| {
             eprintln!("d2l: ignoring {SCALE_ENV}={text:?}: expected a number in (0, 1]");
             1.0
         }),
+    };
+    if value < 1.0 {
+        static ANNOUNCED: std::sync::Once = std::sync::Once::new();
+        ANNOUNCED.call_once(|| crate::display::notice(&crate::display::Notice::ScaledRun { scale: value }));
     }
+    value
 }
 
 /// Parses a scale; `None` unless it is a finite number in (0, 1].

@@ -27,6 +27,9 @@ enum Mode {
     Corrupt,
     /// A Content-Length for the whole file, half of it, then the connection closes.
     Truncated,
+    /// The first this many requests get the headers and a few bytes, then nothing (the
+    /// connection stays open); later requests get the file.
+    Stalls(usize),
 }
 
 /// A static file server on 127.0.0.1 (tiny_http); it stops when dropped. In `Truncated` mode a
@@ -41,8 +44,8 @@ struct Server {
 
 impl Server {
     fn start(root: PathBuf, mode: Mode) -> Server {
-        if mode == Mode::Truncated {
-            return Self::start_truncating(root);
+        if matches!(mode, Mode::Truncated | Mode::Stalls(_)) {
+            return Self::start_misbehaving(root, mode);
         }
         let server = Arc::new(tiny_http::Server::http("127.0.0.1:0").unwrap());
         let url = format!("http://{}/", server.server_addr().to_ip().unwrap());
@@ -68,13 +71,16 @@ impl Server {
         Server { url, requests, stop: Arc::new(stop), thread: Some(thread) }
     }
 
-    fn start_truncating(root: PathBuf) -> Server {
+    fn start_misbehaving(root: PathBuf, mode: Mode) -> Server {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let requests = Arc::new(AtomicUsize::new(0));
         let stopping = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (n, flag) = (requests.clone(), stopping.clone());
+        let n_total = requests.clone();
+        let n_requests = |n: &Arc<AtomicUsize>| n.load(Ordering::SeqCst);
         let thread = thread::spawn(move || {
+            let mut stalled = Vec::new();
             for stream in listener.incoming() {
                 if flag.load(Ordering::SeqCst) {
                     break;
@@ -89,9 +95,23 @@ impl Server {
                 let head = String::from_utf8_lossy(&head);
                 let name = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
                 let bytes = std::fs::read(root.join(name)).unwrap_or_default();
-                // The whole length is promised, half is sent, and the connection closes.
                 let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len());
-                let _ = stream.write_all(&bytes[..bytes.len() / 2]);
+                match mode {
+                    // The whole length is promised, half is sent, and the connection closes.
+                    Mode::Truncated => {
+                        let _ = stream.write_all(&bytes[..bytes.len() / 2]);
+                    }
+                    // A stall: a few bytes, then silence on an open connection.
+                    Mode::Stalls(n) if n >= n_requests(&n_total) => {
+                        let _ = stream.write_all(&bytes[..10]);
+                        let _ = stream.flush();
+                        stalled.push(stream);
+                        continue;
+                    }
+                    _ => {
+                        let _ = stream.write_all(&bytes);
+                    }
+                }
                 let _ = stream.flush();
             }
         });
@@ -197,6 +217,25 @@ fn a_truncated_download_is_refused_and_leaves_nothing() {
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
     println!("{err}");
     assert!(err.to_string().contains("transfer"), "{err}");
+    assert!(files_in(cache.path()).is_empty(), "{:?}", files_in(cache.path()));
+}
+
+#[test]
+fn a_stalled_transfer_times_out_and_is_tried_again() {
+    let quick = |url: &str, cache: &Path| hub(url, cache).with_body_timeout(std::time::Duration::from_secs(1));
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start(shared_data(), Mode::Stalls(1));
+    let path = quick(&server.url, cache.path()).download("airfoil").expect("the second try succeeds");
+    assert_eq!(sha1_file(&path).unwrap(), "76e5be1548fd8222e5074cf0faae75edff8cf93f");
+    assert_eq!(server.requests(), 2, "one stalled transfer, one retry");
+    // A server that always stalls: the download fails after its attempts, in bounded time.
+    let cache = tempfile::tempdir().unwrap();
+    let server = Server::start(shared_data(), Mode::Stalls(usize::MAX));
+    let started = std::time::Instant::now();
+    let err = quick(&server.url, cache.path()).with_attempts(2).download("airfoil").unwrap_err();
+    assert!(matches!(err, DataError::Download { .. }), "{err:?}");
+    assert_eq!(server.requests(), 2);
+    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
     assert!(files_in(cache.path()).is_empty(), "{:?}", files_in(cache.path()));
 }
 

@@ -1,7 +1,8 @@
 //! The writing side of docs/display-protocol.md: what `d2l::display` prints must parse, by the
 //! rules of that page, into the bundles and display ids that were meant.
 
-use d2l::display::{Bundle, DisplayHandle, DisplayTarget, Frontend, Show, TensorFormat, TensorView, D2L_DISPLAY_MIME};
+use d2l::display::{Bundle, DisplayHandle, DisplayTarget, Frontend, Show, TensorFormat, TensorView};
+use d2l::protocol::DISPLAY_MIME as D2L_DISPLAY_MIME;
 use d2l::prelude::*;
 
 /// One parsed bundle: its (mime, payload) blocks, and the d2l block's content if it closed one.

@@ -4,9 +4,17 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use d2l_book::diag::Diagnostics;
-use d2l_book::load::load_book;
+use d2l_book::diag::Report;
+use d2l_book::driver::prepared_book;
 use d2l_book::model::Book;
+use d2l_book::render::{Layout, RenderContext, Renderer};
+
+/// Runs one renderer on `book` into its folder of the book's default layout.
+pub fn render_with(renderer: &dyn Renderer, book: &Book) -> anyhow::Result<Report> {
+    let layout = Layout::of(&book.config, None);
+    let ctx = RenderContext { book, config: &book.config, destination: renderer.destination(&layout), layout: &layout };
+    renderer.render(&ctx)
+}
 
 /// `--keep DIR` (where the generated book stays) and `--runs N` (default `default_runs`).
 pub fn args(default_runs: usize) -> (Option<PathBuf>, usize) {
@@ -23,14 +31,14 @@ pub fn time_runs(
     root: &Path,
     runs: usize,
     phase: &str,
-    mut render: impl FnMut(&Book, &mut Diagnostics) -> anyhow::Result<()>,
+    mut render: impl FnMut(&Book) -> anyhow::Result<Report>,
 ) -> anyhow::Result<Duration> {
     let mut totals = Vec::new();
     for run in 1..=runs.max(1) {
         let start = Instant::now();
-        let (book, mut diags) = load_book(root)?;
+        let (book, mut diags) = prepared_book(root)?;
         let loaded = start.elapsed();
-        render(&book, &mut diags)?;
+        diags.extend(render(&book)?.diagnostics);
         let total = start.elapsed();
         if run == 1 {
             println!("diagnostics: {} errors, {} warnings", diags.errors(), diags.warnings());

@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use d2l_kernel::engine::{CellError, Display, OutputSink};
+use d2l_engine::{CellError, Display, OutputSink};
 use serde_json::Value;
 
 use crate::model::{MimeBundle, Output};
@@ -74,7 +74,7 @@ pub fn error_output(error: &CellError) -> Output {
 fn bundle(data: &BTreeMap<String, Value>) -> MimeBundle {
     MimeBundle(
         data.iter()
-            .filter(|(mime, _)| mime.as_str() != d2l_kernel::engine::display::D2L_DISPLAY_MIME)
+            .filter(|(mime, _)| mime.as_str() != d2l_protocol::DISPLAY_MIME)
             .map(|(mime, value)| {
                 let text = match value {
                     Value::String(s) => s.clone(),

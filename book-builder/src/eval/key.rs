@@ -1,20 +1,27 @@
 //! Cache keys of evaluated notebooks.
 //!
 //! A notebook's outputs depend on its code cells and on everything those cells run against:
-//! the `d2l` crate's sources, the workspace `Cargo.lock`, the toolchain, and the environment
-//! switches the `d2l` crate reads (`D2L_SCALE`, `D2L_DATA_DIR`, `D2L_DATA_URL`). The key is a
-//! SHA-256 over all of them; the part that is the same for every notebook is hashed once.
+//! the `d2l` crate's sources (with its `protocol` crate), the workspace `Cargo.lock`, the
+//! toolchain, and the values of the switches that `d2l` lists as changing results
+//! ([`d2l_protocol::env::RESULT_SWITCHES`]); the code that runs the cells (the engine and its
+//! evcxr patch, [`d2l_engine::FINGERPRINT`]); the libtorch version; the device (whether
+//! libtorch's CUDA backend is there and which GPUs are visible) and the thread settings
+//! ([`ENGINE_ENV`]). The key is a SHA-256 over all of them; the part that is the same for
+//! every notebook is hashed once.
 
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use sha2::{Digest, Sha256};
 
-/// Environment variables the evaluation passes to the engine and that change outputs.
-pub const PASSED_ENV: [&str; 5] = ["D2L_SCALE", "D2L_DATA_DIR", "D2L_DATA_URL", "D2L_FASHION_MNIST", "D2L_FRA_ENG"];
+/// Environment variables the evaluation passes to the engine and that change outputs: `d2l`'s list.
+pub const PASSED_ENV: [&str; 5] = d2l_protocol::env::RESULT_SWITCHES;
+
+/// Settings outside `d2l` that change what a cell computes or prints: the device and threads.
+pub const ENGINE_ENV: [&str; 4] = ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "D2L_CUDA_LIBRARY_DIR"];
 
 /// Bumped when the stored format or the way outputs are made changes.
-const FORMAT: &str = "d2l-book eval v1";
+const FORMAT: &str = "d2l-book eval v2";
 
 /// The notebook-independent part of every key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -24,17 +31,26 @@ pub struct Environment {
 
 impl Environment {
     /// Hashes the `d2l` crate at `d2l_crate` (its `Cargo.toml` and every file under `src/`),
-    /// the `Cargo.lock` next to it, `rustc -V` and the values of [`PASSED_ENV`].
-    pub fn compute(d2l_crate: Option<&Path>) -> Result<Environment> {
+    /// the `Cargo.lock` next to it, `rustc -V`, the values of [`PASSED_ENV`] and
+    /// [`ENGINE_ENV`], the engine's fingerprint, and the version and CUDA backend of
+    /// `libtorch` (the `torch/` folder the cells run against).
+    pub fn compute(d2l_crate: Option<&Path>, libtorch: Option<&Path>) -> Result<Environment> {
         let mut h = Sha256::new();
         field(&mut h, FORMAT.as_bytes());
+        field(&mut h, d2l_engine::FINGERPRINT.as_bytes());
+        field(&mut h, libtorch_build(libtorch).as_bytes());
+        for var in ENGINE_ENV {
+            field(&mut h, var.as_bytes());
+            field(&mut h, std::env::var(var).unwrap_or_default().as_bytes());
+        }
         if let Some(krate) = d2l_crate {
             let manifest = krate.join("Cargo.toml");
             let text = std::fs::read(&manifest).with_context(|| format!("cannot read {} (set D2L_CRATE_PATH to the d2l crate)", manifest.display()))?;
             field(&mut h, b"Cargo.toml");
             field(&mut h, &text);
-            let mut files: Vec<_> = walkdir::WalkDir::new(krate.join("src"))
-                .into_iter()
+            let mut files: Vec<_> = [krate.join("src"), krate.join("protocol/src"), krate.join("protocol/Cargo.toml")]
+                .iter()
+                .flat_map(walkdir::WalkDir::new)
                 .filter_map(|e| e.ok())
                 .filter(|e| e.file_type().is_file())
                 .map(|e| e.into_path())
@@ -77,6 +93,14 @@ pub fn code_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
     hex(&h.finalize())
 }
 
+/// The libtorch version (the PyPI wheel's `version.py`) and whether its CUDA backend is present.
+fn libtorch_build(libtorch: Option<&Path>) -> String {
+    let Some(dir) = libtorch else { return "no libtorch".into() };
+    let version = std::fs::read_to_string(dir.join("version.py")).or_else(|_| std::fs::read_to_string(dir.join("build-version"))).unwrap_or_else(|_| "unknown version".into());
+    let cuda = dir.join("lib/libtorch_cuda.so").exists();
+    format!("{}\ncuda backend: {cuda}", version.trim())
+}
+
 /// `rustc -V` (the toolchain the engine compiles cells with).
 fn toolchain() -> String {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
@@ -109,13 +133,23 @@ mod tests {
         std::fs::create_dir_all(krate.join("src")).unwrap();
         std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
         std::fs::write(krate.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
-        let env = Environment::compute(Some(&krate)).unwrap();
+        let env = Environment::compute(Some(&krate), None).unwrap();
         let a = env.key(["let x = 1;", "x"]);
         assert_eq!(a, env.key(["let x = 1;", "x"]));
         assert_ne!(a, env.key(["let x = 1;x", ""]), "cell boundaries count");
         assert_ne!(a, env.key(["let x = 2;", "x"]));
         std::fs::write(krate.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
-        let changed = Environment::compute(Some(&krate)).unwrap();
+        let changed = Environment::compute(Some(&krate), None).unwrap();
+        std::env::set_var("OMP_NUM_THREADS", "7");
+        let threads = Environment::compute(Some(&krate), None).unwrap();
+        std::env::remove_var("OMP_NUM_THREADS");
+        assert_ne!(changed, threads, "thread settings count");
+        let torch = dir.path().join("torch");
+        std::fs::create_dir_all(torch.join("lib")).unwrap();
+        std::fs::write(torch.join("version.py"), "__version__ = '2.11.0+cpu'\n").unwrap();
+        let cpu = Environment::compute(Some(&krate), Some(&torch)).unwrap();
+        std::fs::write(torch.join("lib/libtorch_cuda.so"), "").unwrap();
+        assert_ne!(cpu, Environment::compute(Some(&krate), Some(&torch)).unwrap(), "a CUDA backend counts");
         assert_ne!(a, changed.key(["let x = 1;", "x"]), "a d2l source change invalidates");
         assert_eq!(code_hash(["a"]), code_hash(["a"]));
         assert_eq!(a.len(), 64);

@@ -1,5 +1,6 @@
-//! Evaluation: the pass that fills [`crate::model::Cell::outputs`] by running each notebook's
-//! executable cells (the default tab) through the kernel crate's [`Engine`], `d2l` preloaded.
+//! Evaluation: the pass ([`Evaluate`]) that fills [`crate::model::Cell::outputs`] by running
+//! each notebook's executable cells (the default tab) through the `d2l-engine` [`Engine`],
+//! `d2l` preloaded.
 //!
 //! Every notebook runs in a fresh engine, in order; up to `jobs` notebooks run at once (each
 //! engine takes its own cache slot). Outputs are stored under `<output_dir>/eval/` with a key
@@ -8,7 +9,7 @@
 //! number, the source line and the compiler's message; `keep_going` collects every failure.
 //!
 //! The engine re-executes the current program as its evaluation process, so a program that
-//! evaluates must call [`d2l_kernel::runtime_hook`] first thing in `main` (`d2l-book` does).
+//! evaluates must call [`d2l_engine::runtime_hook`] first thing in `main` (`d2l-book` does).
 
 pub mod collect;
 pub mod key;
@@ -19,13 +20,40 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 
-use anyhow::Result;
-use d2l_kernel::engine::{CellError, Engine, EngineOptions};
+use anyhow::{bail, Result};
+use d2l_engine::{CellError, Engine, EngineOptions};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Report};
 use crate::model::{BlockKind, Book};
 use crate::outputs::{attach, CellOutputs};
+use crate::passes::Pass;
 use collect::NbSink;
+
+/// The evaluation pass: runs every notebook whose stored outputs are stale, attaches all
+/// outputs and stores the new ones; fails naming every failed cell.
+pub struct Evaluate {
+    /// Parallelism, keep-going and progress bars.
+    pub options: EvalOptions,
+}
+
+impl Pass for Evaluate {
+    fn name(&self) -> &'static str {
+        "eval"
+    }
+
+    fn run(&self, book: &mut Book) -> Result<Report> {
+        let mut diags = Diagnostics::default();
+        let report = evaluate(book, &self.options, &mut diags)?;
+        if !report.failures.is_empty() {
+            // What ran is worth knowing even when the build fails.
+            println!("eval: {}", report.stats);
+            let list: String = report.failures.iter().map(|f| f.to_string()).collect();
+            let hint = if self.options.keep_going { "" } else { "\n(stopped at the first failure; --keep-going evaluates the rest and reports every failure)" };
+            bail!("evaluation failed in {} cell(s):\n{list}{hint}", report.failures.len());
+        }
+        Ok(Report::done(diags, format!("eval: {}", report.stats)))
+    }
+}
 
 /// How to evaluate.
 #[derive(Debug, Clone)]
@@ -36,11 +64,17 @@ pub struct EvalOptions {
     pub keep_going: bool,
     /// Draw progress bars (see [`progress::wanted`]).
     pub progress: bool,
+    /// The longest a cell may run before it is stopped and the build fails naming it.
+    pub cell_timeout: std::time::Duration,
 }
+
+/// [`EvalOptions::cell_timeout`] unless `--cell-timeout` says otherwise: far above any cell of
+/// the book at CI's scale, far below CI's own limit.
+pub const DEFAULT_CELL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(900);
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { jobs: 1, keep_going: false, progress: progress::wanted() }
+        EvalOptions { jobs: 1, keep_going: false, progress: progress::wanted(), cell_timeout: DEFAULT_CELL_TIMEOUT }
     }
 }
 
@@ -120,7 +154,7 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
     // Inherited anyway; named here so that the data and scale switches reach the cells even
     // when the engine stops inheriting the environment.
     engine_options.env = key::PASSED_ENV.iter().filter_map(|v| Some((v.to_string(), std::env::var(v).ok()?))).collect();
-    let env = key::Environment::compute(engine_options.d2l_crate.as_deref())?;
+    let env = key::Environment::compute(engine_options.d2l_crate.as_deref(), engine_options.libtorch.as_deref())?;
     let out_dir = book.config.output_dir();
     let tab = book.config.default_tab().to_string();
     let tabs = book.config.book.tabs.clone();
@@ -151,7 +185,12 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         report.stats.notebooks += 1;
         let codes = || cells.iter().map(|(c, _)| c.as_str());
         let (key, code_hash) = (env.key(codes()), key::code_hash(codes()));
-        match store::read(&out_dir, &page.stem) {
+        // A damaged store file is no reason to stop: the page runs again and replaces it.
+        let stored = store::read(&out_dir, &page.stem).unwrap_or_else(|message| {
+            eprintln!("{message}: running {} again", page.path.display());
+            None
+        });
+        match stored {
             Some(stored) if stored.key == key && stored.cells.len() == cells.len() => {
                 report.stats.cached += 1;
                 from_cache.push((i, stored.cells));
@@ -203,7 +242,7 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
                     break;
                 }
                 let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
-                let ran = run_notebook(k, &jobs[k], engine_options, root, &bar);
+                let ran = run_notebook(k, &jobs[k], engine_options, root, &bar, opts.cell_timeout);
                 bars.done(&bar);
                 if ran.failure.is_some() && !opts.keep_going {
                     stop.store(true, Ordering::SeqCst);
@@ -222,7 +261,7 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
 }
 
 /// Runs one notebook's cells in order in a fresh engine, stopping at the first failure.
-fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar) -> Ran {
+fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> Ran {
     let mut engine = match Engine::new(engine_options.clone()) {
         Ok(engine) => engine,
         Err(e) => {
@@ -234,7 +273,7 @@ fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path
     let mut cells = Vec::with_capacity(job.cells.len());
     for (n, (code, fence_line)) in job.cells.iter().enumerate() {
         let mut sink = NbSink::default();
-        let result = engine.execute(code, &mut sink);
+        let result = with_time_limit(&mut engine, limit, |engine| engine.execute(code, &mut sink));
         let count = n as u32 + 1;
         cells.push(CellOutputs { execution_count: Some(count), outputs: sink.finish(&result, count) });
         bar.inc(1);
@@ -244,6 +283,28 @@ fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path
         }
     }
     Ran { job: k, cells, failure: None }
+}
+
+/// Runs `run` on `engine`, interrupting the cell if it takes longer than `limit`; a stopped
+/// cell fails with a `Timeout` error that says which limit it hit.
+fn with_time_limit(engine: &mut Engine, limit: std::time::Duration, run: impl FnOnce(&mut Engine) -> Result<Option<d2l_engine::Display>, CellError>) -> Result<Option<d2l_engine::Display>, CellError> {
+    let interrupter = engine.interrupter();
+    let (done, finished) = mpsc::channel::<()>();
+    let timed_out = std::sync::Arc::new(AtomicBool::new(false));
+    let flag = timed_out.clone();
+    let watchdog = std::thread::spawn(move || {
+        if let Err(mpsc::RecvTimeoutError::Timeout) = finished.recv_timeout(limit) {
+            flag.store(true, Ordering::SeqCst);
+            interrupter.interrupt();
+        }
+    });
+    let result = run(engine);
+    let _ = done.send(());
+    let _ = watchdog.join();
+    if timed_out.load(Ordering::SeqCst) {
+        return Err(CellError::new("Timeout", format!("the cell ran longer than {} s and was stopped (raise the limit with --cell-timeout SECONDS)", limit.as_secs())));
+    }
+    result
 }
 
 /// The notebook line an error points at: the cell line of the compiler's `cell:LINE:COL`
@@ -264,23 +325,6 @@ fn source_line(root: &Path, path: &Path, fence_line: usize, code: &str, error: &
 fn cell_line(line: &str) -> Option<usize> {
     let rest = line.trim_start().strip_prefix("--> cell:")?;
     rest.split(':').next()?.parse().ok()
-}
-
-/// Attaches stored outputs whose code is unchanged (for builds that do not evaluate).
-/// Returns how many pages got outputs.
-pub fn attach_stored(book: &mut Book) -> usize {
-    let out_dir = book.config.output_dir();
-    let tab = book.config.default_tab().to_string();
-    let tabs = book.config.book.tabs.clone();
-    let mut attached = 0;
-    for page in &mut book.pages {
-        let Some(stored) = store::read(&out_dir, &page.stem) else { continue };
-        let hash = key::code_hash(page.input_cells(&tab, &tabs).map(|c| c.code.as_str()));
-        if hash == stored.code_hash && attach(page, &tab, &tabs, stored.cells) {
-            attached += 1;
-        }
-    }
-    attached
 }
 
 #[cfg(test)]

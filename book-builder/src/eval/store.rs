@@ -38,18 +38,39 @@ pub fn path(output_dir: &Path, stem: &str) -> PathBuf {
     dir(output_dir).join(format!("{stem}.json"))
 }
 
-/// Reads the stored outputs of page `stem`, if any (unreadable files count as absent).
-pub fn read(output_dir: &Path, stem: &str) -> Option<Stored> {
-    let text = std::fs::read_to_string(path(output_dir, stem)).ok()?;
-    serde_json::from_str(&text).ok()
+/// Reads the stored outputs of page `stem`: `Ok(None)` when there are none, `Err` (saying what
+/// to do) when the file exists but cannot be read, e.g. truncated by a crash.
+pub fn read(output_dir: &Path, stem: &str) -> std::result::Result<Option<Stored>, String> {
+    let path = path(output_dir, stem);
+    let text = match std::fs::read_to_string(&path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("cannot read the stored outputs {} ({e}); evaluate the page again (`d2l-book build eval`)", path.display())),
+    };
+    serde_json::from_str(&text)
+        .map(Some)
+        .map_err(|e| format!("the stored outputs {} are damaged ({e}); evaluate the page again (`d2l-book build eval`)", path.display()))
 }
 
-/// Writes the stored outputs of page `stem` (atomically: a temporary file, then a rename).
+/// Writes the stored outputs of page `stem` atomically: a temporary file of a unique name
+/// (two builds may share the store), then a rename.
 pub fn write(output_dir: &Path, stem: &str, stored: &Stored) -> Result<()> {
     let path = path(output_dir, stem);
     let dir = path.parent().unwrap_or(output_dir);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec(stored)?).with_context(|| format!("cannot write {}", tmp.display()))?;
-    std::fs::rename(&tmp, &path).with_context(|| format!("cannot write {}", path.display()))
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, &serde_json::to_vec(stored)?).with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(&path).map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
+}
+
+/// Stores outputs made elsewhere (another machine, a test) for page `page` of `book`, under its
+/// current code. A build that does not evaluate shows them; `build eval` runs the page again,
+/// since the key names no evaluation environment.
+pub fn import(book: &crate::model::Book, page: usize, cells: Vec<CellOutputs>) -> Result<()> {
+    let p = &book.pages[page];
+    let (tab, tabs) = (book.config.default_tab(), &book.config.book.tabs);
+    let code_hash = super::key::code_hash(p.input_cells(tab, tabs).map(|c| c.code.as_str()));
+    let stored = Stored { key: "imported".into(), code_hash, source: p.path.display().to_string(), cells };
+    write(&book.config.output_dir(), &p.stem, &stored)
 }

@@ -81,7 +81,7 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
     if let Some((_, open_line)) = tab {
         diags.error(path, open_line, "`:begin_tab:` is never closed: add `:end_tab:` after the tab's content");
     }
-    Page { path: path.to_path_buf(), stem, blocks, number: None, children: Vec::new(), parent: None, depth: 0, in_toc: false }
+    Page { path: path.to_path_buf(), stem, blocks, number: None, children: Vec::new(), parent: None, depth: 0, in_toc: false, notices: Vec::new() }
 }
 
 /// Tab names from the rest of a `:begin_tab:` or `@tab` line: `` `a` ``, `a, b`.

@@ -7,7 +7,9 @@
 
 use std::collections::HashSet;
 
-use crate::diag::Diagnostics;
+use anyhow::Result;
+
+use crate::diag::Report;
 use crate::model::{plain_text, Anchor, Book, BlockKind};
 
 use super::Pass;
@@ -20,7 +22,7 @@ impl Pass for Number {
         "number"
     }
 
-    fn run(&self, book: &mut Book, _diags: &mut Diagnostics) {
+    fn run(&self, book: &mut Book) -> Result<Report> {
         number_pages(book);
         for page in &mut book.pages {
             let prefix = page.number.clone();
@@ -66,6 +68,7 @@ impl Pass for Number {
                 }
             }
         }
+        Ok(Report::default())
     }
 }
 

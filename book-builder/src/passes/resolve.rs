@@ -3,7 +3,9 @@
 
 use std::collections::HashMap;
 
-use crate::diag::Diagnostics;
+use anyhow::Result;
+
+use crate::diag::{Diagnostics, Report};
 use crate::model::{plain_text, Anchor, Book, BlockKind, Inline, Role, RoleKind, Target, TargetKind};
 
 use super::Pass;
@@ -16,7 +18,9 @@ impl Pass for Resolve {
         "resolve"
     }
 
-    fn run(&self, book: &mut Book, diags: &mut Diagnostics) {
+    fn run(&self, book: &mut Book) -> Result<Report> {
+        let mut found = Diagnostics::default();
+        let diags = &mut found;
         let mut labels: HashMap<String, Target> = HashMap::new();
         for (pi, page) in book.pages.iter().enumerate() {
             for block in &page.blocks {
@@ -44,6 +48,7 @@ impl Pass for Resolve {
             }
         }
         book.labels = labels;
+        Ok(Report::from(found))
     }
 }
 

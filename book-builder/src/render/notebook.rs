@@ -8,40 +8,34 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 use serde_json::{json, Value};
 
-use crate::diag::Diagnostics;
+use crate::diag::Report;
 use crate::model::{BlockKind, Book};
 use crate::render::markdown_out::block_markdown;
-use crate::render::Renderer;
+use crate::render::{render_each_page, Layout, RenderContext, Renderer};
 
 /// The notebook renderer.
-pub struct Notebooks {
-    /// Folder for the `.ipynb` files, normally `<output_dir>/notebooks`.
-    pub out_dir: PathBuf,
-}
-
-impl Notebooks {
-    /// The renderer for a book's default notebook folder.
-    pub fn for_book(book: &Book) -> Notebooks {
-        Notebooks { out_dir: book.config.output_dir().join("notebooks") }
-    }
-}
+pub struct Notebooks;
 
 impl Renderer for Notebooks {
     fn name(&self) -> &'static str {
         "notebooks"
     }
 
-    fn render(&self, book: &Book, _diags: &mut Diagnostics) -> Result<()> {
-        for i in 0..book.pages.len() {
-            let nb = notebook(book, i);
-            let path = self.out_dir.join(format!("{}.ipynb", book.pages[i].stem));
+    fn destination(&self, layout: &Layout) -> PathBuf {
+        layout.notebooks.clone()
+    }
+
+    fn render(&self, ctx: &RenderContext) -> Result<Report> {
+        let book = ctx.book;
+        let texts = render_each_page(book, |i| serde_json::to_string_pretty(&notebook(book, i)).map(|t| t + "\n"))?;
+        for (page, text) in book.pages.iter().zip(texts) {
+            let path = ctx.destination.join(format!("{}.ipynb", page.stem));
             if let Some(dir) = path.parent() {
                 std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
             }
-            let text = serde_json::to_string_pretty(&nb)? + "\n";
-            std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+            std::fs::write(&path, text?).with_context(|| format!("cannot write {}", path.display()))?;
         }
-        Ok(())
+        Ok(Report::done(Default::default(), format!("notebooks: {} .ipynb files in {}", book.pages.len(), ctx.destination.display())))
     }
 }
 
@@ -86,11 +80,15 @@ pub fn notebook(book: &Book, page: usize) -> Value {
         rust |= cell.lang == "rust";
         flush(&mut markdown, &mut cells);
         let mut metadata = serde_json::Map::new();
+        let mut jupyter = serde_json::Map::new();
         if cell.hide_code {
-            metadata.insert("jupyter".into(), json!({"source_hidden": true}));
+            jupyter.insert("source_hidden".into(), json!(true));
         }
         if cell.hide_outputs {
-            metadata.insert("jupyter".into(), json!({"outputs_hidden": true}));
+            jupyter.insert("outputs_hidden".into(), json!(true));
+        }
+        if !jupyter.is_empty() {
+            metadata.insert("jupyter".into(), Value::Object(jupyter));
         }
         let id = format!("code-{}", cells.len());
         cells.push(json!({
@@ -103,8 +101,8 @@ pub fn notebook(book: &Book, page: usize) -> Value {
         }));
     }
     flush(&mut markdown, &mut cells);
-    if crate::outputs::uses_synthetic_data(p) {
-        let note = format!("> **Synthetic data.** {}", crate::outputs::SYNTHETIC_NOTICE);
+    if let Some((title, text)) = crate::render::notice_box(p) {
+        let note = format!("> **{title}.** {text}");
         let at = usize::from(cells.first().is_some_and(|c| c["cell_type"] == "markdown"));
         cells.insert(at, json!({"cell_type": "markdown", "id": "synthetic-data-note", "metadata": {}, "source": note}));
     }

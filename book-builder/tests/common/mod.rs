@@ -3,12 +3,27 @@
 
 use std::path::{Path, PathBuf};
 
-/// Copies `tests/fixtures/book` into a new temporary folder and returns it.
+/// Copies `tests/fixtures/book` into a new temporary folder and returns it, with the outputs of
+/// `tests/fixtures/outputs` in its eval store (as if evaluated).
 pub fn fixture_copy() -> (tempfile::TempDir, PathBuf) {
+    fixture_copy_with_outputs(|text| text)
+}
+
+/// [`fixture_copy`], with each stored-outputs file's text changed by `edit` first.
+pub fn fixture_copy_with_outputs(edit: impl Fn(String) -> String) -> (tempfile::TempDir, PathBuf) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book");
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let dst = dir.path().join("book");
-    copy_dir(&src, &dst);
+    copy_dir(&fixtures.join("book"), &dst);
+    let (book, _) = d2l_book::load::load_book(&dst).expect("the fixture book loads");
+    let outputs = fixtures.join("outputs");
+    for entry in walkdir::WalkDir::new(&outputs).into_iter().flatten().filter(|e| e.file_type().is_file()) {
+        let rel = entry.path().strip_prefix(&outputs).unwrap().with_extension("");
+        let stem = rel.to_string_lossy().replace('\\', "/");
+        let page = book.page_index(&stem).unwrap_or_else(|| panic!("outputs for a page the fixture lacks: {stem}"));
+        let cells = serde_json::from_str(&edit(std::fs::read_to_string(entry.path()).unwrap())).expect("stored outputs parse");
+        d2l_book::eval::store::import(&book, page, cells).expect("store the fixture outputs");
+    }
     (dir, dst)
 }
 

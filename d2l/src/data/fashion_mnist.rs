@@ -41,15 +41,11 @@ pub const FILES: [&str; 4] =
 pub const HUB_NAMES: [&str; 4] =
     ["fashion-mnist-train-images", "fashion-mnist-train-labels", "fashion-mnist-test-images", "fashion-mnist-test-labels"];
 
-/// Printed (on stderr) whenever synthetic data is loaded. `d2l-book build eval` looks for it and
-/// puts a notice at the top of every page whose outputs it produced.
-pub const SYNTHETIC_DATA_NOTICE: &str = "[d2l: synthetic data]";
-
 /// The file that marks a directory as holding a synthetic stand-in.
 pub const SYNTHETIC_MARKER: &str = "SYNTHETIC.md";
 
 /// `D2L_FASHION_MNIST=synthetic` makes [`FashionMnist::fetch`] use the synthetic stand-in.
-pub const FASHION_MNIST_ENV: &str = "D2L_FASHION_MNIST";
+pub const FASHION_MNIST_ENV: &str = d2l_protocol::env::FASHION_MNIST;
 
 /// Image side in pixels.
 pub const SIDE: usize = 28;
@@ -94,10 +90,10 @@ impl FashionMnist {
         let test_labels = labels(&test_y, FILES[3], test_images.size()[0])?;
         let synthetic = is_synthetic(dir);
         if synthetic {
-            eprintln!(
-                "{SYNTHETIC_DATA_NOTICE} note: {} holds a SYNTHETIC stand-in for Fashion-MNIST, not the real data set",
-                dir.display()
-            );
+            crate::display::notice(&crate::display::Notice::SyntheticData {
+                dataset: "Fashion-MNIST".into(),
+                switch: format!("{FASHION_MNIST_ENV}=synthetic"),
+            });
         }
         Ok(FashionMnist { train_images, train_labels, test_images, test_labels, synthetic, dir: dir.to_path_buf() })
     }
@@ -113,6 +109,7 @@ impl FashionMnist {
     pub fn fetch_from(hub: &DataHub) -> Result<Self, DataError> {
         if std::env::var(FASHION_MNIST_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("synthetic")) {
             let dir = hub.cache_dir().join("fashion-mnist-synthetic");
+            let _lock = super::hub::lock_cache(hub.cache_dir())?;
             if !(is_synthetic(&dir) && FILES.iter().all(|f| dir.join(f).is_file())) {
                 write_synthetic(&dir, &SyntheticOptions::default())?;
             }

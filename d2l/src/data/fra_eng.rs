@@ -5,9 +5,9 @@
 //! The stand-in is built from a small grammar (pronouns, "to be" with adjectives that agree in
 //! gender and number, a few conjugated verbs, negation, possession with numbers), so a model can
 //! learn it, but it is not the real data. It is always labelled: a `SYNTHETIC.md` file sits
-//! beside it, [`FraEngText::synthetic`] says so, and loading it prints
-//! [`SYNTHETIC_DATA_NOTICE`](super::fashion_mnist::SYNTHETIC_DATA_NOTICE) on stderr, which the
-//! book builder turns into a notice on the page. Set `D2L_FRA_ENG=synthetic` to use it.
+//! beside it, [`FraEngText::synthetic`] says so, and loading it publishes a
+//! [`Notice`](crate::display::Notice) ([`crate::display::notice`]), which the book builder shows at
+//! the top of the page. Set `D2L_FRA_ENG=synthetic` to use it.
 //!
 //! ```
 //! let dir = tempfile::tempdir().unwrap();
@@ -19,11 +19,11 @@
 
 use std::path::{Path, PathBuf};
 
-use super::fashion_mnist::{SYNTHETIC_DATA_NOTICE, SYNTHETIC_MARKER};
+use super::fashion_mnist::SYNTHETIC_MARKER;
 use super::{DataError, DataHub};
 
 /// `D2L_FRA_ENG=synthetic` makes [`FraEngText::fetch`] use the generated stand-in.
-pub const FRA_ENG_ENV: &str = "D2L_FRA_ENG";
+pub const FRA_ENG_ENV: &str = d2l_protocol::env::FRA_ENG;
 
 /// The file inside the unpacked archive (and inside the stand-in's directory).
 pub const FILE: &str = "fra.txt";
@@ -62,14 +62,17 @@ impl FraEngText {
 pub fn load_synthetic(dir: impl AsRef<Path>) -> Result<FraEngText, DataError> {
     let dir = dir.as_ref();
     let path = dir.join(FILE);
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let lock = super::hub::lock_cache(parent)?;
     if !(dir.join(SYNTHETIC_MARKER).is_file() && path.is_file()) {
         write_synthetic(dir)?;
     }
+    drop(lock);
     let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
-    eprintln!(
-        "{SYNTHETIC_DATA_NOTICE} note: {} holds a GENERATED stand-in for the fra-eng pairs, not the real data set",
-        dir.display()
-    );
+    crate::display::notice(&crate::display::Notice::SyntheticData {
+        dataset: "the fra-eng English–French pairs".into(),
+        switch: format!("{FRA_ENG_ENV}=synthetic"),
+    });
     Ok(FraEngText { text, synthetic: true, path })
 }
 

@@ -15,9 +15,9 @@ use super::DataError;
 /// d2l's data hub.
 pub const DEFAULT_DATA_URL: &str = "http://d2l-data.s3-accelerate.amazonaws.com/";
 /// Overrides the hub's base URL (for a mirror, or a test server on 127.0.0.1).
-pub const DATA_URL_ENV: &str = "D2L_DATA_URL";
+pub const DATA_URL_ENV: &str = d2l_protocol::env::DATA_URL;
 /// Overrides the cache directory.
-pub const DATA_DIR_ENV: &str = "D2L_DATA_DIR";
+pub const DATA_DIR_ENV: &str = d2l_protocol::env::DATA_DIR;
 
 /// Where a data set is fetched from.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -113,6 +113,8 @@ pub struct DataHub {
     cache_dir: PathBuf,
     entries: BTreeMap<String, HubEntry>,
     timeout: Duration,
+    body_timeout: Duration,
+    attempts: u32,
     quiet: bool,
 }
 
@@ -133,7 +135,7 @@ impl DataHub {
                 entries.insert(e.name.clone(), e.clone());
             }
         }
-        DataHub { base_url, cache_dir: default_cache_dir(), entries, timeout: Duration::from_secs(30), quiet: false }
+        DataHub { base_url, cache_dir: default_cache_dir(), entries, timeout: Duration::from_secs(30), body_timeout: Duration::from_secs(600), attempts: 3, quiet: false }
     }
 
     /// This hub with another base URL for entries relative to the hub.
@@ -148,9 +150,26 @@ impl DataHub {
         self
     }
 
-    /// This hub giving up on a connection or a stalled transfer after `timeout`.
+    /// This hub giving up on a connection, or on a server that sends no response headers,
+    /// after `timeout` (default 30 s).
     pub fn with_timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
+        self
+    }
+
+    /// This hub giving up on a response body that has not arrived completely after `timeout`
+    /// (default 10 minutes: the largest file of the hub at about 45 KB/s), so that a transfer
+    /// that stalls never hangs a build.
+    pub fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// This hub trying a failed transfer (no connection, a timeout, a cut) this many times in
+    /// all, waiting 1 s, then 2 s, … in between (default 3). Missing files (HTTP 4xx) and wrong
+    /// checksums are not tried again.
+    pub fn with_attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
         self
     }
 
@@ -250,8 +269,17 @@ impl DataHub {
         if !self.quiet {
             println!("Downloading {} from {url}...", path.display());
         }
-        self.fetch(&url, &path, &entry.sha1)?;
-        Ok(path)
+        let mut attempt = 1;
+        loop {
+            match self.fetch(&url, &path, &entry.sha1) {
+                Err(DataError::Download { reason, .. }) if attempt < self.attempts && !reason.starts_with("http status: 4") => {
+                    eprintln!("{url}: {reason}; trying again ({} of {})", attempt + 1, self.attempts);
+                    std::thread::sleep(Duration::from_secs(1 << (attempt - 1)));
+                    attempt += 1;
+                }
+                result => return result.map(|()| path),
+            }
+        }
     }
 
     fn fetch(&self, url: &str, path: &Path, sha1: &str) -> Result<(), DataError> {
@@ -259,6 +287,7 @@ impl DataHub {
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(self.timeout))
             .timeout_recv_response(Some(self.timeout))
+            .timeout_recv_body(Some(self.body_timeout))
             .build();
         let agent = ureq::Agent::new_with_config(config);
         let mut response = agent.get(url).call().map_err(|e| fail(e.to_string()))?;
@@ -309,6 +338,7 @@ impl DataHub {
         let base = archive.parent().unwrap_or(Path::new(".")).to_path_buf();
         let file = archive.file_name().and_then(|f| f.to_str()).unwrap_or("archive").to_string();
         let marker = base.join(format!(".{file}.extracted"));
+        let _lock = lock_cache(&base)?;
         if std::fs::read_to_string(&marker).map(|s| s.trim() == sha1).unwrap_or(false) {
             // Already unpacked.
         } else {
@@ -320,6 +350,23 @@ impl DataHub {
             None => base.join(strip_archive_ext(&file)),
         })
     }
+}
+
+/// An exclusive lock on a data cache folder, held while a data set is unpacked or generated
+/// there, so that two processes (notebooks evaluated side by side) never see each other's
+/// half-written files. Released when dropped.
+#[derive(Debug)]
+pub struct CacheLock {
+    _file: std::fs::File,
+}
+
+/// Locks `dir` (creating it), waiting for another process that holds the lock.
+pub fn lock_cache(dir: &Path) -> Result<CacheLock, DataError> {
+    std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
+    let path = dir.join(".d2l-data.lock");
+    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| DataError::io(&path, e))?;
+    file.lock().map_err(|e| DataError::io(&path, e))?;
+    Ok(CacheLock { _file: file })
 }
 
 fn strip_archive_ext(file: &str) -> &str {

@@ -60,6 +60,10 @@ pub struct EvalContext {
     stdout_sender: crossbeam_channel::Sender<String>,
     analyzer: RustAnalyzer,
     initial_config: Config,
+    // d2l-rs patch: when set, content blocks (EVCXR_BEGIN_CONTENT … EVCXR_END_CONTENT) are passed
+    // to the stdout channel as ordinary lines, in order, instead of being merged by MIME type into
+    // the cell's outputs. See `set_forward_content_blocks`.
+    forward_content_blocks: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -474,6 +478,7 @@ impl EvalContext {
             stdout_sender,
             analyzer,
             initial_config,
+            forward_content_blocks: false,
         };
         let outputs = EvalContextOutputs {
             stdout: stdout_receiver,
@@ -700,6 +705,13 @@ impl EvalContext {
 
     pub fn reset_config(&mut self) {
         self.committed_state.config = self.initial_config.clone();
+    }
+
+    /// d2l-rs patch: forward content blocks to the stdout channel as lines, in the order the
+    /// cell wrote them, instead of collecting them into the outputs by MIME type (which loses
+    /// their order, repeats and live updates). The reader then parses the blocks itself.
+    pub fn set_forward_content_blocks(&mut self, forward: bool) {
+        self.forward_content_blocks = forward;
     }
 
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
@@ -958,7 +970,12 @@ impl EvalContext {
                 line.strip_prefix(evcxr_internal_runtime::VARIABLE_CHANGED_TYPE)
             {
                 lost_variables.push(variable_name.to_owned());
-            } else if let Some(captures) = MIME_OUTPUT.captures(&line) {
+            } else if let Some(captures) = MIME_OUTPUT
+                .captures(&line)
+                .filter(|_| !self.forward_content_blocks)
+            {
+                // d2l-rs patch: with forward_content_blocks the block's lines reach the `else`
+                // branch below, in order.
                 let mime_type = captures[1].to_owned();
                 let mut content = String::new();
                 loop {

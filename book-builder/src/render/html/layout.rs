@@ -60,7 +60,9 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
             footer.push_str(&format!("<a class=\"next\" rel=\"next\" href=\"{}\"><span>Next</span>{}</a>", ctx.page_url(n), esc(&crate::render::numbered_title(book, n))));
         }
         footer.push_str("</nav>");
-        actions.push_str(&format!("<a class=\"download\" href=\"{root}notebooks/{}.ipynb\" download>Notebook (.ipynb)</a>", book.pages[ctx.page].stem));
+        if let Some(dir) = &meta.notebooks {
+            actions.push_str(&format!("<a class=\"download\" href=\"{root}{dir}{}.ipynb\" download>Notebook (.ipynb)</a>", book.pages[ctx.page].stem));
+        }
         if let Some(url) = &meta.discussion {
             actions.push_str(&format!("<a class=\"discussion\" href=\"{}\">Discussion</a>", esc(url)));
         }
@@ -108,6 +110,8 @@ pub struct PageMeta {
     pub local_toc: String,
     /// Discussion URL, when configured.
     pub discussion: Option<String>,
+    /// Site-relative folder of the `.ipynb` files (`notebooks/`), when the site has them.
+    pub notebooks: Option<String>,
 }
 
 /// "On this page": the page's level 2 and 3 headings.

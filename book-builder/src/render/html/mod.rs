@@ -1,8 +1,9 @@
 //! `build html`: a static site in `<output_dir>/html`.
 //!
 //! Pages are rendered in parallel (they only read the model), then written
-//! with the stylesheet, script, search index, bibliography page, copied
-//! resources and each page's `.ipynb` (for the download link).
+//! with the stylesheet, script, search index, bibliography page and copied
+//! resources. Each page links to its `.ipynb`, which the notebook renderer writes into the
+//! folder the [`Layout`](crate::render::Layout) names.
 
 pub mod content;
 pub mod highlight;
@@ -14,39 +15,36 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Report};
 use crate::model::{BlockKind, Book};
-use crate::render::{notebook, relative_inside, Renderer};
+use crate::render::{relative_inside, render_each_page, Layout, RenderContext, Renderer};
 use content::{esc, Ctx};
 
 const CSS: &str = include_str!("../../../assets/d2l.css");
 const JS: &str = include_str!("../../../assets/d2l.js");
 
 /// The HTML renderer.
-pub struct Html {
-    /// Site folder, normally `<output_dir>/html`.
-    pub out_dir: PathBuf,
-}
-
-impl Html {
-    /// The renderer for a book's default site folder.
-    pub fn for_book(book: &Book) -> Html {
-        Html { out_dir: book.config.output_dir().join("html") }
-    }
-}
+pub struct Html;
 
 impl Renderer for Html {
     fn name(&self) -> &'static str {
         "html"
     }
 
-    fn render(&self, book: &Book, diags: &mut Diagnostics) -> Result<()> {
-        let out = &self.out_dir;
+    fn destination(&self, layout: &Layout) -> PathBuf {
+        layout.html.clone()
+    }
+
+    fn render(&self, ctx: &RenderContext) -> Result<Report> {
+        let (book, out) = (ctx.book, &ctx.destination);
+        let mut found = Diagnostics::default();
+        let diags = &mut found;
         std::fs::create_dir_all(out.join("_static")).with_context(|| format!("cannot create {}", out.display()))?;
         let sidebar = layout::sidebar_entries(book);
-        let pages = render_pages(book, &sidebar);
-        for (stem, html) in pages {
-            write(&out.join(format!("{stem}.html")), html.as_bytes())?;
+        let notebooks = ctx.layout.notebooks_in_site();
+        let pages = render_each_page(book, |i| render_page(book, i, &sidebar, notebooks.as_deref()))?;
+        for (page, html) in book.pages.iter().zip(pages) {
+            write(&out.join(format!("{}.html", page.stem)), html.as_bytes())?;
         }
         write(&out.join("bibliography.html"), bibliography_page(book, &sidebar).as_bytes())?;
         let css = format!("{CSS}\n/* syntax highlighting (syntect) */\n{}", highlight::stylesheet());
@@ -54,35 +52,24 @@ impl Renderer for Html {
         write(&out.join("_static/d2l.js"), JS.as_bytes())?;
         write(&out.join("_static/searchindex.js"), search::index_script(book).as_bytes())?;
         copy_resources(book, out, diags)?;
-        notebook::Notebooks { out_dir: out.join("notebooks") }.render(book, diags)?;
-        Ok(())
+        Ok(Report::done(found, format!("html: {} pages in {}", book.pages.len(), out.display())))
     }
 }
 
-/// Renders every page to (stem, html), using all cores.
-fn render_pages(book: &Book, sidebar: &[(usize, usize)]) -> Vec<(String, String)> {
-    let n = book.pages.len();
-    let threads = std::thread::available_parallelism().map_or(1, |p| p.get()).min(n.max(1));
-    let chunk = n.div_ceil(threads.max(1)).max(1);
-    let indices: Vec<usize> = (0..n).collect();
-    std::thread::scope(|s| {
-        let handles: Vec<_> = indices.chunks(chunk).map(|part| s.spawn(move || part.iter().map(|&i| (book.pages[i].stem.clone(), render_page(book, i, sidebar))).collect::<Vec<_>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().unwrap_or_default()).collect()
-    })
-}
-
-/// The full HTML of page `i`.
-pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)]) -> String {
+/// The full HTML of page `i`; `notebooks` is the site-relative folder of the `.ipynb` files
+/// (`notebooks/`), when the site has them.
+pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)], notebooks: Option<&str>) -> String {
     let page = &book.pages[i];
     let ctx = Ctx { book, page: i, root: crate::render::root_prefix(&page.stem) };
     let mut body = content::render_blocks(&ctx, &page.blocks);
-    if crate::outputs::uses_synthetic_data(page) {
+    if let Some((title, text)) = crate::render::notice_box(page) {
         // After the title heading, so the notice is the first thing read.
-        let notice = format!("<div class=\"admonition synthetic-data\"><p class=\"admonition-title\">Synthetic data</p><p>{}</p></div>\n", esc(crate::outputs::SYNTHETIC_NOTICE));
+        let link = crate::render::how_built(book).map_or(String::new(), |dest| format!(" See <a href=\"{}\">How this book was built</a>.", ctx.dest_url(&dest)));
+        let notice = format!("<div class=\"admonition build-notice\"><p class=\"admonition-title\">{title}</p><p>{}{link}</p></div>\n", esc(&text));
         let at = body.find("</h1>\n").map_or(0, |i| i + "</h1>\n".len());
         body.insert_str(at, &notice);
     }
-    let meta = layout::PageMeta { local_toc: layout::local_toc(book, i), discussion: layout::discussion_url(book, i) };
+    let meta = layout::PageMeta { local_toc: layout::local_toc(book, i), discussion: layout::discussion_url(book, i), notebooks: notebooks.map(str::to_owned) };
     layout::page(&ctx, &esc(&crate::render::numbered_title(book, i)), &body, sidebar, Some(&meta))
 }
 
@@ -100,11 +87,17 @@ fn bibliography_page(book: &Book, sidebar: &[(usize, usize)]) -> String {
     layout::page(&ctx, "References", &body, sidebar, None)
 }
 
+/// Writes a file of the site whole or not at all (a temporary file, then a rename), so that
+/// `serve` never hands out a half-written page.
 fn write(path: &Path, bytes: &[u8]) -> Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    }
-    std::fs::write(path, bytes).with_context(|| format!("cannot write {}", path.display()))
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, bytes).with_context(|| format!("cannot write {}", path.display()))?;
+    // Temporary files are private (0600); a site is for reading.
+    tmp.as_file().set_permissions(std::os::unix::fs::PermissionsExt::from_mode(0o644))?;
+    tmp.persist(path).map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    Ok(())
 }
 
 
@@ -155,7 +148,10 @@ fn copy_resources(book: &Book, out: &Path, diags: &mut Diagnostics) -> Result<()
         if let Some(d) = dest.parent() {
             std::fs::create_dir_all(d).with_context(|| format!("cannot create {}", d.display()))?;
         }
-        std::fs::copy(root.join(&rel), &dest).with_context(|| format!("cannot copy {} into the site", rel.display()))?;
+        match book.config.source_path(&rel) {
+            Ok(src) => std::fs::copy(src, &dest).map(|_| ()).with_context(|| format!("cannot copy {} into the site", rel.display()))?,
+            Err(message) => diags.warn(&rel, 1, message),
+        }
     }
     Ok(())
 }

@@ -18,10 +18,10 @@ use std::path::PathBuf;
 use anyhow::{anyhow, bail, Context, Result};
 use typst_layout::PagedDocument;
 
-use crate::diag::Diagnostics;
+use crate::diag::{Diagnostics, Report};
 use crate::model::Book;
 use crate::passes::number::slug;
-use crate::render::Renderer;
+use crate::render::{Layout, RenderContext, Renderer};
 use source::{Generated, Writer};
 use world::MemWorld;
 
@@ -31,19 +31,13 @@ pub const TEMPLATE: &str = include_str!("../../../assets/pdf/template.typ");
 /// How many times a build retries after blaming blocks for typst errors.
 const ATTEMPTS: usize = 4;
 
-/// The PDF renderer.
-pub struct Pdf {
-    /// The file to write, normally `<output_dir>/pdf/<title>.pdf`.
-    pub out_file: PathBuf,
-}
+/// The PDF renderer: `<destination>/<title>.pdf`.
+pub struct Pdf;
 
-impl Pdf {
-    /// The renderer for a book's default PDF path.
-    pub fn for_book(book: &Book) -> Pdf {
-        let name = slug(&book.config.book.title);
-        let name = if name.is_empty() { "book".to_string() } else { name };
-        Pdf { out_file: book.config.output_dir().join("pdf").join(format!("{name}.pdf")) }
-    }
+/// The PDF's file name: the book's title as a slug.
+pub fn file_name(book: &Book) -> String {
+    let name = slug(&book.config.book.title);
+    format!("{}.pdf", if name.is_empty() { "book" } else { &name })
 }
 
 impl Renderer for Pdf {
@@ -51,12 +45,19 @@ impl Renderer for Pdf {
         "pdf"
     }
 
-    fn render(&self, book: &Book, diags: &mut Diagnostics) -> Result<()> {
-        let bytes = build(book, diags)?;
-        if let Some(dir) = self.out_file.parent() {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-        std::fs::write(&self.out_file, bytes).with_context(|| format!("cannot write {}", self.out_file.display()))
+    fn destination(&self, layout: &Layout) -> PathBuf {
+        layout.pdf.clone()
+    }
+
+    fn render(&self, ctx: &RenderContext) -> Result<Report> {
+        let start = std::time::Instant::now();
+        let mut diags = Diagnostics::default();
+        let bytes = build(ctx.book, &mut diags)?;
+        let dir = &ctx.destination;
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let file = dir.join(file_name(ctx.book));
+        std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
+        Ok(Report::done(diags, format!("pdf: {} in {:.1} s", file.display(), start.elapsed().as_secs_f64())))
     }
 }
 

@@ -12,7 +12,6 @@ use base64::Engine as _;
 use super::escape::{label, markup, string};
 use super::math;
 use crate::model::{plain_text, Anchor, Block, BlockKind, Book, Cell, Output};
-use crate::outputs::{uses_synthetic_data, SYNTHETIC_NOTICE};
 use crate::render::{relative_inside, strip_ansi};
 
 /// Lines a text output keeps before and after the omission marker when it is long.
@@ -141,8 +140,9 @@ impl<'a> Writer<'a> {
                 self.block(&mut out, pi, block);
                 out.push('\n');
                 origins.push(Origin { range: start..out.len(), page: pi, block: bi });
-                if is_title(page, block) && uses_synthetic_data(page) {
-                    out.push_str(&format!("#d2l-notice[#strong[Synthetic data.] {}]\n\n", markup(SYNTHETIC_NOTICE)));
+                if let Some((title, text)) = crate::render::notice_box(page).filter(|_| is_title(page, block)) {
+                    let see = self.book.labels.get(crate::render::HOW_BUILT_LABEL).and_then(|t| t.number.as_ref()).map_or(String::new(), |n| format!(" See Section {n}, How this book was built."));
+                    out.push_str(&format!("#d2l-notice[#strong[{title}.] {}]\n\n", markup(&format!("{text}{see}"))));
                 }
             }
         }
@@ -322,10 +322,16 @@ impl<'a> Writer<'a> {
         if let Some(p) = self.file_paths.get(&rel) {
             return Some(p.clone());
         }
-        let bytes = std::fs::read(self.book.config.root.join(&rel)).ok()?;
+        let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
+        let bytes = match self.book.config.source_path(&rel) {
+            Ok(path) => std::fs::read(path).ok()?,
+            Err(message) => {
+                self.warn(line, message);
+                return None;
+            }
+        };
         let ext = rel.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
         if let Err(e) = check_image(&ext, &bytes) {
-            let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
             self.warn(line, format!("image {} cannot be embedded in the PDF ({e})", rel.display()));
             return None;
         }

@@ -1,11 +1,26 @@
-//! The evaluation engine: evcxr with `d2l` preloaded, content-block parsing and a persistent
-//! build cache. It knows nothing of Jupyter; the kernel's protocol layer and the book builder
-//! both drive it.
+//! # d2l-engine — runs Rust cells with `d2l` preloaded
+//!
+//! evcxr plus the `d2l` prelude, the display protocol read back into [`Display`]s
+//! ([`display`], following `d2l-protocol`), readable compiler errors ([`report`]) and a
+//! persistent build cache ([`cache`]). It knows nothing of Jupyter: the kernel's protocol layer
+//! (`d2l-kernel`) and the book builder (`d2l-book`) both drive it, and neither of them needs
+//! the other.
+//!
+//! | module | job |
+//! |---|---|
+//! | [`Engine`] (this file) | one evaluation context: start, preload, execute, complete, inspect, interrupt |
+//! | `worker` | the thread that owns evcxr's context |
+//! | [`options`] | where `d2l`, libtorch and the cache are |
+//! | [`cache`] | locked, reusable evcxr work directories |
+//! | [`display`] | stdout lines → text and [`Display`] bundles |
+//! | [`report`] | compiler errors and panics → [`CellError`] |
+//! | [`completeness`] | `is_complete` for front ends |
+//! | [`child`] | [`runtime_hook`], the evaluation process's entry |
 //!
 //! ```no_run
-//! use d2l_kernel::engine::{Engine, EngineOptions, CollectingSink};
+//! use d2l_engine::{Engine, EngineOptions, CollectingSink};
 //! // First thing in `main` of any binary that uses the engine:
-//! d2l_kernel::runtime_hook();
+//! d2l_engine::runtime_hook();
 //! let mut engine = Engine::new(EngineOptions::default())?;
 //! let mut sink = CollectingSink::default();
 //! let result = engine.execute("println!(\"hi\"); 1 + 1", &mut sink);
@@ -22,6 +37,11 @@ pub mod options;
 pub mod report;
 mod worker;
 
+/// A hash of this crate's sources and of the evcxr patch it is built with: what the book
+/// builder's evaluation cache keys on for "the code that runs cells".
+pub const FINGERPRINT: &str = env!("D2L_ENGINE_FINGERPRINT");
+
+pub use child::runtime_hook;
 pub use completeness::{completeness, Completeness};
 pub use display::{Display, StreamEvent, StreamParser};
 pub use options::EngineOptions;

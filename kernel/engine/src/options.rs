@@ -7,12 +7,12 @@ pub const D2L_CRATE_PATH_VAR: &str = "D2L_CRATE_PATH";
 /// Set to `0` to start kernels without `d2l` (plain evcxr).
 pub const D2L_PRELOAD_VAR: &str = "D2L_KERNEL_PRELOAD";
 
-/// How an [`crate::engine::Engine`] is set up.
+/// How an [`crate::Engine`] is set up.
 #[derive(Debug, Clone)]
 pub struct EngineOptions {
     /// The `d2l` crate to load with `:dep` and `use d2l::prelude::*;`; `None` loads nothing.
     pub d2l_crate: Option<PathBuf>,
-    /// Root of the persistent evcxr work directories (see [`crate::engine::cache`]).
+    /// Root of the persistent evcxr work directories (see [`crate::cache`]).
     pub cache_root: PathBuf,
     /// libtorch (the PyPI `torch/` folder) handed to cell builds and the evaluation process.
     pub libtorch: Option<PathBuf>,
@@ -35,11 +35,14 @@ impl Default for EngineOptions {
     }
 }
 
-/// `$D2L_CRATE_PATH`, else the workspace's `d2l/` next to this crate.
+/// `$D2L_CRATE_PATH`, else the workspace's `d2l/` (this crate lives in `kernel/engine/`).
 pub fn default_d2l_crate() -> PathBuf {
     std::env::var_os(D2L_CRATE_PATH_VAR)
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..").join("d2l"))
+        .unwrap_or_else(|| {
+            let engine = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            engine.ancestors().nth(2).unwrap_or(engine).join("d2l")
+        })
 }
 
 /// `$LIBTORCH` at run time, else the `LIBTORCH` this crate was built with (from

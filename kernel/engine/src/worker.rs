@@ -142,7 +142,7 @@ type Created = (evcxr::CommandContext, evcxr::EvalContextOutputs, Arc<Mutex<Chil
 fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, String> {
     let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
     let mut command = Command::new(exe);
-    command.env("D2L_KERNEL", "1");
+    command.env(d2l_protocol::KERNEL_ENV, "1");
     // Cells link the standard library dynamically, and cargo's relative rpath to it breaks when
     // the library is moved out of `deps/`; the loader finds it through LD_LIBRARY_PATH instead.
     let mut library_path: Vec<PathBuf> = rustc_target_libdir().into_iter().collect();
@@ -171,6 +171,10 @@ fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, S
         }
         created.map_err(|e| format!("starting the evcxr evaluation context in {}: {e}", work_dir.display()))?
     };
+    let mut eval_context = eval_context;
+    // Content blocks reach the engine as lines, in order, so that displays keep their place
+    // among printed text and a board can update while its cell runs (vendor patch 4).
+    eval_context.set_forward_content_blocks(true);
     let child = eval_context.process_handle();
     Ok((evcxr::CommandContext::with_eval_context(eval_context), outputs, child))
 }

@@ -1,21 +1,13 @@
 //! Turns a cell's stdout lines into text lines and rich displays.
 //!
-//! The convention is written down in `docs/display-protocol.md`: content blocks
+//! The convention is `d2l-protocol`'s (and `docs/display-protocol.md`): content blocks
 //! (`EVCXR_BEGIN_CONTENT <mime>` … `EVCXR_END_CONTENT`) written back to back form one bundle; a
-//! bundle closed by an `application/vnd.d2l.display+json` block carries a display id and says
-//! whether it creates or updates that display. Inside our kernel the evaluation subprocess
-//! renames the markers (see [`crate::engine::child`]) so that evcxr passes them through to us
-//! in order; this parser accepts both spellings.
+//! bundle closed by a [`DISPLAY_MIME`] block carries a display id and says whether it creates or
+//! updates that display. The vendored evcxr forwards every block to us as lines, in order.
 
+use d2l_protocol::{is_json_mime, DisplayTarget, BEGIN_CONTENT, DISPLAY_MIME, END_CONTENT};
 use serde_json::Value;
 use std::collections::BTreeMap;
-
-/// The MIME type of the block that closes a `d2l` bundle.
-pub const D2L_DISPLAY_MIME: &str = "application/vnd.d2l.display+json";
-
-/// Marker prefixes: evcxr's own, and the renamed ones our subprocess writes.
-const BEGIN_MARKERS: [&str; 2] = ["EVCXR_BEGIN_CONTENT ", "D2L_KERNEL_BEGIN_CONTENT "];
-const END_MARKERS: [&str; 2] = ["EVCXR_END_CONTENT", "D2L_KERNEL_END_CONTENT"];
 
 /// One rich output: every MIME type of a bundle, plus its display id if it has one.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +54,7 @@ impl StreamParser {
     /// Feeds one stdout line (without its newline) and returns what it completed.
     pub fn feed(&mut self, line: &str) -> Vec<StreamEvent> {
         if let Some((mime, payload)) = &mut self.block {
-            if END_MARKERS.contains(&line) {
+            if line == END_CONTENT {
                 let mime = std::mem::take(mime);
                 let payload = std::mem::take(payload).join("\n");
                 self.block = None;
@@ -71,7 +63,7 @@ impl StreamParser {
             payload.push(line.to_owned());
             return Vec::new();
         }
-        if let Some(mime) = BEGIN_MARKERS.iter().find_map(|m| line.strip_prefix(m)) {
+        if let Some(mime) = line.strip_prefix(BEGIN_CONTENT).and_then(|rest| rest.strip_prefix(' ')) {
             self.block = Some((mime.trim().to_owned(), Vec::new()));
             return Vec::new();
         }
@@ -90,11 +82,11 @@ impl StreamParser {
     }
 
     fn close_block(&mut self, mime: String, payload: String) -> Vec<StreamEvent> {
-        if mime != D2L_DISPLAY_MIME {
+        if mime != DISPLAY_MIME {
             self.bundle.push((mime, payload));
             return Vec::new();
         }
-        let (display_id, update) = parse_d2l_block(&payload);
+        let DisplayTarget { display_id, update } = DisplayTarget::from_json(&payload);
         let blocks = std::mem::take(&mut self.bundle);
         vec![StreamEvent::Display(Display { data: bundle_data(blocks), display_id, update })]
     }
@@ -106,16 +98,6 @@ impl StreamParser {
         let blocks = std::mem::take(&mut self.bundle);
         Some(Display { data: bundle_data(blocks), display_id: None, update: false })
     }
-}
-
-/// Reads `{"display_id": …, "update": …}`; anything malformed means "no id, create".
-fn parse_d2l_block(payload: &str) -> (Option<String>, bool) {
-    let Ok(value) = serde_json::from_str::<Value>(payload) else {
-        return (None, false);
-    };
-    let id = value.get("display_id").and_then(Value::as_str).map(str::to_owned);
-    let update = value.get("update").and_then(Value::as_bool).unwrap_or(false) && id.is_some();
-    (id, update)
 }
 
 /// Builds Jupyter's MIME bundle: JSON types as JSON values, the rest as strings.
@@ -131,10 +113,6 @@ pub fn bundle_data(blocks: impl IntoIterator<Item = (String, String)>) -> BTreeM
             (mime, value)
         })
         .collect()
-}
-
-fn is_json_mime(mime: &str) -> bool {
-    mime == "application/json" || mime.ends_with("+json")
 }
 
 #[cfg(test)]
@@ -196,11 +174,11 @@ mod tests {
     }
 
     #[test]
-    fn update_and_renamed_markers() {
+    fn updates_name_their_display() {
         let mut p = StreamParser::new();
-        let text = "D2L_KERNEL_BEGIN_CONTENT image/svg+xml\n<svg>2</svg>\nD2L_KERNEL_END_CONTENT\n\
-                    D2L_KERNEL_BEGIN_CONTENT application/vnd.d2l.display+json\n\
-                    {\"display_id\": \"b\", \"update\": true}\nD2L_KERNEL_END_CONTENT";
+        let text = "EVCXR_BEGIN_CONTENT image/svg+xml\n<svg>2</svg>\nEVCXR_END_CONTENT\n\
+                    EVCXR_BEGIN_CONTENT application/vnd.d2l.display+json\n\
+                    {\"display_id\": \"b\", \"update\": true}\nEVCXR_END_CONTENT";
         let events = feed_all(&mut p, text);
         let [StreamEvent::Display(d)] = events.as_slice() else { panic!("{events:?}") };
         assert!(d.update);
