@@ -48,9 +48,12 @@ impl Bibliography {
     /// Parses BibTeX/BibLaTeX text. The error is the line of the problem and what it is.
     pub fn parse(text: &str) -> Result<Bibliography, (usize, String)> {
         let bib = biblatex::Bibliography::parse(text).map_err(|e| {
+            // The parser often notices a problem only at the end of the file: point at the entry
+            // that holds the error, which is where an author looks.
             let at = e.span.start.min(text.len());
-            let line = text.as_bytes()[..at].iter().filter(|&&b| b == b'\n').count() + 1;
-            (line, format!("{}: fix the entry there", e.kind))
+            let entry = text[..at].rfind('@').unwrap_or(at);
+            let line = text.as_bytes()[..entry].iter().filter(|&&b| b == b'\n').count() + 1;
+            (line, format!("{} in the entry that starts here: fix it", e.kind))
         })?;
         let entries = bib.iter().map(|e| (e.key.clone(), reduce(e))).collect();
         Ok(Bibliography { entries })

@@ -33,8 +33,16 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
     let generation = Arc::new(AtomicU64::new(1));
     let (tx, rx) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(move |ev: notify::Result<notify::Event>| {
-        if let Ok(ev) = ev {
-            let _ = tx.send(ev.paths);
+        // Only writes count: the build itself opens and reads every source (access events).
+        let writes = |ev: &notify::Event| {
+            use notify::event::{EventKind, ModifyKind};
+            matches!(ev.kind, EventKind::Create(_) | EventKind::Remove(_) | EventKind::Modify(ModifyKind::Data(_) | ModifyKind::Name(_) | ModifyKind::Any))
+        };
+        match ev {
+            Ok(ev) if writes(&ev) => {
+                let _ = tx.send(ev.paths);
+            }
+            _ => {}
         }
     })
     .context("cannot watch the book for changes")?;
@@ -43,13 +51,14 @@ pub fn serve(root: &Path, port: u16) -> Result<()> {
     let rebuilt = generation.clone();
     std::thread::spawn(move || loop {
         let Ok(paths) = rx.recv() else { return };
-        let is_source = |ps: &[PathBuf]| ps.iter().any(|p| is_source_change(p, &out_dir));
-        let mut changed = is_source(&paths);
+        let first_source = |ps: &[PathBuf]| ps.iter().find(|p| is_source_change(p, &out_dir)).cloned();
+        let mut changed = first_source(&paths);
         // Let a burst of events settle.
         while let Ok(more) = rx.recv_timeout(Duration::from_millis(200)) {
-            changed |= is_source(&more);
+            changed = changed.or_else(|| first_source(&more));
         }
-        if changed {
+        if let Some(path) = changed {
+            eprintln!("{} changed; rebuilding", path.display());
             match rebuild(&root) {
                 Ok(_) => {
                     rebuilt.fetch_add(1, Ordering::SeqCst);
