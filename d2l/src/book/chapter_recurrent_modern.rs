@@ -881,7 +881,9 @@ where
 /// batch-major GRU of `num_layers` layers of `num_hiddens` units that reads
 /// the embeddings plus `extra_inputs` more features per step (0 for an
 /// encoder; the context, for a decoder), under `path / "embedding"` and
-/// `path / "rnn"`.
+/// `path / "rnn"`. The GRU's weight matrices are Xavier-uniform
+/// (`d2l::xavier_uniform` of each matrix's fan-in and fan-out), its biases
+/// keep `tch`'s zeros.
 ///
 /// Defined in Section 10.7 (Sequence-to-Sequence Learning for Machine Translation), `chapter_recurrent-modern/seq2seq.md`.
 pub fn embedding_and_gru(
@@ -892,19 +894,30 @@ pub fn embedding_and_gru(
     num_hiddens: i64,
     num_layers: i64,
 ) -> (nn::Embedding, nn::GRU) {
+    let embedding = nn::embedding(
+        path / "embedding",
+        vocab_size,
+        embed_size,
+        Default::default(),
+    );
     let config = nn::RNNConfig {
         num_layers,
         ..Default::default()
     };
-    (
-        nn::embedding(
-            path / "embedding",
-            vocab_size,
-            embed_size,
-            Default::default(),
-        ),
-        nn::gru(path / "rnn", embed_size + extra_inputs, num_hiddens, config),
-    )
+    let rnn_path = path / "rnn";
+    let rnn = nn::gru(&rnn_path, embed_size + extra_inputs, num_hiddens, config);
+    tch::no_grad(|| {
+        for layer in 0..num_layers {
+            for kind in ["ih", "hh"] {
+                if let Some(mut weight) = rnn_path.get(&format!("weight_{kind}_l{layer}")) {
+                    // A weight matrix is `[3 * num_hiddens, inputs]`: fan-out, fan-in.
+                    let size = weight.size();
+                    weight.init(d2l::xavier_uniform(size[1], size[0]));
+                }
+            }
+        }
+    });
+    (embedding, rnn)
 }
 
 /// A seq2seq encoder: token embeddings fed to a multi-layer GRU.
@@ -990,7 +1003,15 @@ impl Seq2SeqDecoder {
         Seq2SeqDecoder {
             embedding,
             rnn,
-            dense: nn::linear(path / "dense", num_hiddens, vocab_size, Default::default()),
+            dense: nn::linear(
+                path / "dense",
+                num_hiddens,
+                vocab_size,
+                nn::LinearConfig {
+                    ws_init: d2l::xavier_uniform(num_hiddens, vocab_size),
+                    ..Default::default()
+                },
+            ),
         }
     }
 }
