@@ -270,6 +270,12 @@ fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path
             return Ran { job: k, cells: Vec::new(), failure: Some(Failure { path: job.path.clone(), cell: 1, line, error }) };
         }
     };
+    // Starting the engine and loading `d2l` can take minutes on a cold cache: it must not count
+    // against the first cell's time limit.
+    if let Err(error) = engine.wait_ready() {
+        let line = job.cells.first().map_or(1, |c| c.1 + 1);
+        return Ran { job: k, cells: Vec::new(), failure: Some(Failure { path: job.path.clone(), cell: 1, line, error }) };
+    }
     let mut cells = Vec::with_capacity(job.cells.len());
     for (n, (code, fence_line)) in job.cells.iter().enumerate() {
         let mut sink = NbSink::default();
