@@ -24,19 +24,28 @@ impl Write for Shared {
 
 impl Shared {
     fn displays(&self) -> usize {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap().matches("application/vnd.d2l.display+json").count()
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .matches("application/vnd.d2l.display+json")
+            .count()
     }
 }
 
 #[test]
 fn a_board_filled_in_a_blink_is_shown_at_the_end_of_the_cell() {
     let out = Shared::default();
-    let mut board = ProgressBoard::new().xlabel("epoch").with_writer(Frontend::D2lKernel, out.clone());
+    let mut board = ProgressBoard::new()
+        .xlabel("epoch")
+        .with_writer(Frontend::D2lKernel, out.clone());
     board.options_mut().min_redraw_interval = Duration::from_secs(3600);
     for i in 0..5 {
         board.draw(i as f64, 1.0 / (1.0 + i as f64), "loss", 1);
     }
-    assert_eq!(out.displays(), 0, "faster than the redraw interval: nothing drawn yet");
+    assert_eq!(
+        out.displays(),
+        0,
+        "faster than the redraw interval: nothing drawn yet"
+    );
     // evcxr moves a cell's variables into its store after the cell: the board moves too.
     let moved = Box::new(board);
     d2l::plot::evcxr_end_of_cell();

@@ -303,7 +303,7 @@ impl ProgressBoard {
                 } else {
                     // Not now: the next redraw, `finish` or the end of the cell draws it.
                     let mut live = live::lock(&self.live);
-                    live::register(&self.live, &mut live);
+                    live::register(&self.live, &mut live, &self.options);
                 }
             }
             // No in-place updates: the figure is shown once, by `finish`.

@@ -77,10 +77,11 @@ pub(super) fn lock(live: &SharedLive) -> MutexGuard<'_, Live> {
 /// The boards with points that the cell's end draws.
 static PENDING: Mutex<Vec<Weak<Mutex<Live>>>> = Mutex::new(Vec::new());
 
-/// Puts a board with undrawn points on the end-of-cell list (once).
-pub(super) fn register(shared: &SharedLive, live: &mut Live) {
+/// Puts a board with undrawn points on the end-of-cell list (once), with its current options.
+pub(super) fn register(shared: &SharedLive, live: &mut Live, options: &BoardOptions) {
     if !live.registered {
         live.registered = true;
+        live.options = options.clone();
         PENDING.lock().unwrap_or_else(|e| e.into_inner()).push(Arc::downgrade(shared));
     }
 }

@@ -67,20 +67,26 @@ pub async fn serve(info: ConnectionInfo, options: EngineOptions) -> Result<()> {
         "iopub"
     });
     tasks.spawn(async move {
-        loop {
+        // A bad peer costs one error; a socket that only fails is dead.
+        let mut failures = 0;
+        while failures < 100 {
             match heartbeat.recv().await {
                 Ok(ping) => {
+                    failures = 0;
                     let _ = heartbeat.send(ping).await;
                 }
                 Err(error) => {
+                    failures += 1;
                     eprintln!("d2l-kernel: heartbeat: {error}");
                     tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 }
             }
         }
+        "heartbeat"
     });
+    let interrupts_for_signal = interrupts.clone();
     tasks.spawn(async move {
-        watch_sigint(interrupter_for_signal).await;
+        watch_sigint(interrupter_for_signal, interrupts_for_signal).await;
         std::future::pending::<&str>().await
     });
     let stdin_signer = signer.clone();
@@ -262,14 +268,16 @@ async fn send(socket: &mut RouterSocket, message: &Message, signer: &Signer) {
     }
 }
 
-async fn watch_sigint(interrupter: Interrupter) {
+async fn watch_sigint(interrupter: Interrupter, interrupts: Arc<AtomicU64>) {
     use tokio::signal::unix::{signal, SignalKind};
     let Ok(mut sigint) = signal(SignalKind::interrupt()) else {
         eprintln!("d2l-kernel: cannot listen for SIGINT; use interrupt requests");
         return;
     };
     while sigint.recv().await.is_some() {
-        interrupter.interrupt();
+        if interrupter.interrupt() {
+            interrupts.fetch_add(1, Ordering::SeqCst);
+        }
     }
 }
 

@@ -132,7 +132,7 @@ impl CellStdin {
 fn stdin_is_empty() -> bool {
     let mut pending: libc::c_int = 0;
     // SAFETY: FIONREAD writes one int.
-    unsafe { libc::ioctl(0, libc::FIONREAD, &mut pending) == 0 && pending == 0 }
+    unsafe { libc::ioctl(0, libc::FIONREAD, &mut pending as *mut libc::c_int) == 0 && pending == 0 }
 }
 
 /// Some thread of this process is blocked in `read(0, …)`.
