@@ -192,7 +192,7 @@ mod tests {
 
     #[test]
     fn unfinished_statements_are_incomplete() {
-        for code in ["let x =", "let x = 1 +", "1 +", "let v = vec![1, 2]\n    .iter()\n    .map(|x| x *", "fn f() -> i32 { 1 }\nlet y ="] {
+        for code in ["let x =", "let x = 1 +", "1 +", "let v: Vec<i32> = vec![1]\n    .into_iter()\n    .collect();\nlet w = v\n    .len() *", "fn f() -> i32 { 1 }\nlet y ="] {
             assert_eq!(completeness(code), Completeness::Incomplete { indent: String::new() }, "{code}");
         }
     }
