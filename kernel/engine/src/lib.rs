@@ -333,7 +333,7 @@ impl Engine {
         let outcome = loop {
             select! {
                 recv(io.stdout) -> line => if let Ok(line) = line { emit(&mut parser, &line, sink) },
-                recv(io.stderr) -> line => if let Ok(line) = line { if !panic.see(&line) { sink.stderr(&format!("{line}\n")) } },
+                recv(io.stderr) -> line => if let Ok(line) = line { panic.forward(&line, sink) },
                 recv(asks) -> ask => if let Ok(ask) = ask {
                     let _ = ask.answer.send(sink.input(&ask.prompt, ask.password));
                 },
@@ -348,10 +348,9 @@ impl Engine {
             emit(&mut parser, &line, sink);
         }
         while let Ok(line) = io.stderr.recv_timeout(Duration::from_millis(15)) {
-            if !panic.see(&line) {
-                sink.stderr(&format!("{line}\n"));
-            }
+            panic.forward(&line, sink);
         }
+        panic.flush(sink);
         let trailing = parser.finish();
         match outcome {
             Err(error) if error.name == "Crash" && (self.interrupter.was_requested() || error.value.contains("SIGINT")) => Err(interrupted_error()),
@@ -393,9 +392,32 @@ fn result_bundle(trailing: Option<Display>, outputs: std::collections::BTreeMap<
 #[derive(Default)]
 struct PanicWatch {
     lines: Vec<String>,
+    /// Blank stderr lines held back: the blank line before a panic report belongs to it.
+    blanks: usize,
 }
 
 impl PanicWatch {
+    /// Passes a stderr line on to `sink`, unless it belongs to a panic report.
+    fn forward(&mut self, line: &str, sink: &mut dyn OutputSink) {
+        if self.lines.is_empty() && line.trim().is_empty() {
+            self.blanks += 1;
+            return;
+        }
+        if self.see(line) {
+            self.blanks = 0;
+            return;
+        }
+        self.flush(sink);
+        sink.stderr(&format!("{line}\n"));
+    }
+
+    /// Passes on the blank lines held back.
+    fn flush(&mut self, sink: &mut dyn OutputSink) {
+        for _ in 0..std::mem::take(&mut self.blanks) {
+            sink.stderr("\n");
+        }
+    }
+
     /// Looks at one stderr line; `true` if it belongs to a panic report (and is kept here).
     fn see(&mut self, line: &str) -> bool {
         let line = report::strip_ansi(line);
