@@ -39,8 +39,21 @@ class Lifecycle(unittest.TestCase):
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "42")
 
     def test_interrupt_by_signal(self) -> None:
-        # The kernelspec says interrupt_mode "signal": jupyter_client sends SIGINT.
+        # The kernelspec says interrupt_mode "message": jupyter_client sends interrupt_request.
         self.drill(self.km.interrupt_kernel)
+
+    def test_idle_interrupt_keeps_variables(self) -> None:
+        """An interrupt while no cell runs (a stray click on the stop button) changes nothing."""
+        reply, _ = ks.run_cell(self.kc, "let kept_across_interrupts = 5;")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.km.interrupt_kernel()
+        msg = self.kc.session.msg("interrupt_request", {})
+        self.kc.control_channel.send(msg)
+        self.assertEqual(self.kc.control_channel.get_msg(timeout=15)["msg_type"], "interrupt_reply")
+        time.sleep(1)
+        reply, msgs = ks.run_cell(self.kc, "kept_across_interrupts + 1")
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "6")
 
     def test_interrupt_by_control_message(self) -> None:
         def send_interrupt_request() -> None:

@@ -155,6 +155,58 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "42")
 
+    def test_panic_is_one_error_message(self) -> None:
+        """A panic is reported by the error message alone, at the cell's line."""
+        self.flush_channels()
+        reply, msgs = ks.run_cell(self.kc, 'let before_the_panic = 1;\npanic!("boom");')
+        outputs = [m for m in msgs if m["msg_type"] in ("stream", "error", "display_data", "execute_result")]
+        self.assertEqual([m["msg_type"] for m in outputs], ["error"], outputs)
+        content = outputs[0]["content"]
+        self.assertEqual(content["ename"], "Panic")
+        self.assertEqual(content["evalue"], "boom")
+        self.assertIn("cell:2:1", content["traceback"][0])
+        self.assertEqual(reply["content"]["traceback"], content["traceback"])
+
+    def test_is_complete_unfinished_statement(self) -> None:
+        self.flush_channels()
+        for code in ["let x =", "1 +"]:
+            self.kc.is_complete(code)
+            reply = self.kc.get_shell_msg(timeout=15)
+            self.assertEqual(reply["content"]["status"], "incomplete", code)
+
+    def test_stdin_read_asks_the_front_end(self) -> None:
+        self.flush_channels()
+        code = "let mut line = String::new();\nstd::io::stdin().read_line(&mut line).unwrap();\nline"
+        msg_id = self.kc.execute(code, allow_stdin=True)
+        request = self.kc.get_stdin_msg(timeout=60)
+        self.assertEqual(request["msg_type"], "input_request")
+        self.assertEqual(request["parent_header"]["msg_id"], msg_id)
+        self.kc.input("typed by a person")
+        reply = self.kc.get_shell_msg(timeout=60)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        msgs = ks.collect_iopub(self.kc, msg_id)
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"],
+                         '"typed by a person\\n"')
+
+    def test_stdin_read_without_allow_stdin_gets_end_of_file(self) -> None:
+        self.flush_channels()
+        code = "let mut line = String::new();\nstd::io::stdin().read_line(&mut line).unwrap()"
+        reply, msgs = ks.run_cell(self.kc, code, timeout=60, allow_stdin=False)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        self.assertEqual(ks.of_type(msgs, "execute_result")[0]["content"]["data"]["text/plain"], "0")
+
+    def test_board_without_finish_is_shown_at_the_end_of_the_cell(self) -> None:
+        """A board filled faster than its redraw interval, never finished, still shows."""
+        self.flush_channels()
+        code = ("let mut quick_board = ProgressBoard::new().xlabel(\"epoch\");\n"
+                "for i in 0..5 { quick_board.draw(i as f64, 1.0 / (1.0 + i as f64), \"loss\", 1); }")
+        reply, msgs = ks.run_cell(self.kc, code)
+        self.assertEqual(reply["content"]["status"], "ok", reply["content"])
+        shown = [m for m in msgs if m["msg_type"] in ("display_data", "update_display_data")]
+        self.assertEqual(len(shown), 1, [m["msg_type"] for m in msgs])
+        self.assertIn("image/svg+xml", shown[0]["content"]["data"])
+        self.assertIn("loss", shown[0]["content"]["data"]["image/svg+xml"])
+
     def test_final_value_display(self) -> None:
         """A Debug value shows with {:?}; a type's own or d2l's evcxr_display wins over the kernel's."""
         self.flush_channels()

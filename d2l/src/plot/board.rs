@@ -7,10 +7,11 @@ use indicatif::{ProgressBar, ProgressStyle};
 use tch::Tensor;
 
 use super::chart::Plot;
-use super::series::{Scale, Series};
+use super::live::{self, Live, SharedLive};
+use super::series::Scale;
 use super::style::Style;
 use super::Figure;
-use crate::display::{frontend, Bundle, DisplayHandle, Frontend, Show};
+use crate::display::{Bundle, Frontend, Show};
 
 /// Options of a [`ProgressBoard`] (d2l's `ProgressBoard` hyper-parameters).
 #[derive(Clone, Debug)]
@@ -71,7 +72,8 @@ impl Default for BoardOptions {
 /// - in a terminal, an indicatif progress bar with the latest value of every series.
 ///
 /// Call [`ProgressBoard::finish`] when training ends: it draws the points that arrived since the
-/// last redraw and leaves the final figure.
+/// last redraw and leaves the final figure. Under the `d2l` kernel the end of the cell does the
+/// same for a board that still holds undrawn points (a run shorter than one interval included).
 ///
 /// ```
 /// use d2l::plot::ProgressBoard;
@@ -90,12 +92,9 @@ pub struct ProgressBoard {
     options: BoardOptions,
     raw: Vec<(String, Vec<(f64, RawPoint)>)>,
     data: Vec<(String, Vec<(f64, f64)>)>,
-    handle: DisplayHandle,
-    writer: Option<Box<dyn Write + Send>>,
-    last_draw: Option<Instant>,
+    /// The display, a copy of the plotted points, and what the end of the cell needs.
+    live: SharedLive,
     first_point: Option<Instant>,
-    dirty: bool,
-    renders: usize,
     bar: Option<ProgressBar>,
 }
 
@@ -188,18 +187,7 @@ impl ProgressBoard {
 
     /// A board with the given options.
     pub fn with_options(options: BoardOptions) -> Self {
-        ProgressBoard {
-            options,
-            raw: Vec::new(),
-            data: Vec::new(),
-            handle: DisplayHandle::new("d2l-board"),
-            writer: None,
-            last_draw: None,
-            first_point: None,
-            dirty: false,
-            renders: 0,
-            bar: None,
-        }
+        ProgressBoard { live: Live::new(options.clone()), options, raw: Vec::new(), data: Vec::new(), first_point: None, bar: None }
     }
 
     /// The options, to change them between uses (as d2l's trainer sets `xlim` before fitting).
@@ -252,12 +240,12 @@ impl ProgressBoard {
     /// end (tests, or embedding the board in another program).
     pub fn with_writer(mut self, frontend: Frontend, writer: impl Write + Send + 'static) -> Self {
         self.options.frontend = Some(frontend);
-        self.writer = Some(Box::new(writer));
+        live::lock(&self.live).writer = Some(Box::new(writer));
         self
     }
 
     fn frontend(&self) -> Frontend {
-        self.options.frontend.unwrap_or_else(frontend)
+        self.options.frontend.unwrap_or_else(crate::display::frontend)
     }
 
     /// Records the point `(x, y)` of the series `label`. Every `every_n` points of a series are
@@ -281,10 +269,18 @@ impl ProgressBoard {
         let sum_x: f64 = raw.iter().map(|(px, _)| px).sum();
         let sum_y = RawPoint::sum(&raw.iter().map(|(_, py)| py).collect::<Vec<_>>());
         raw.clear();
+        let point = (sum_x / n, sum_y / n);
         if let Some((_, line)) = self.data.iter_mut().find(|(l, _)| l == label) {
-            line.push((sum_x / n, sum_y / n));
+            line.push(point);
         }
-        self.dirty = true;
+        {
+            let mut live = live::lock(&self.live);
+            match live.data.iter_mut().find(|(l, _)| l == label) {
+                Some((_, line)) => line.push(point),
+                None => live.data.push((label.to_string(), vec![point])),
+            }
+            live.dirty = true;
+        }
         if self.options.display {
             self.refresh(x);
         }
@@ -297,12 +293,17 @@ impl ProgressBoard {
                 // The live display appears only once a run has lasted one interval: a board
                 // filled in a blink is shown once, by `finish` or at the end of the cell.
                 let now = Instant::now();
-                let since = match self.last_draw {
+                let last_draw = live::lock(&self.live).last_draw;
+                let since = match last_draw {
                     Some(t) => t,
                     None => *self.first_point.get_or_insert(now),
                 };
                 if now.duration_since(since) >= self.options.min_redraw_interval {
                     self.redraw();
+                } else {
+                    // Not now: the next redraw, `finish` or the end of the cell draws it.
+                    let mut live = live::lock(&self.live);
+                    live::register(&self.live, &mut live, &self.options);
                 }
             }
             // No in-place updates: the figure is shown once, by `finish`.
@@ -313,22 +314,9 @@ impl ProgressBoard {
 
     /// Renders the figure and shows it in the board's display.
     fn redraw(&mut self) {
-        let bundle = self.figure().bundle();
-        self.publish(&bundle);
-        self.last_draw = Some(Instant::now());
-        self.dirty = false;
-        self.renders += 1;
-    }
-
-    fn publish(&mut self, bundle: &Bundle) {
-        let frontend = self.frontend();
-        match self.writer.as_mut() {
-            Some(w) if frontend.is_notebook() => {
-                let _ = self.handle.write_to(w, bundle);
-            }
-            Some(_) => {}
-            None => self.handle.show_with(bundle, frontend),
-        }
+        let mut live = live::lock(&self.live);
+        live.options = self.options.clone();
+        live.redraw();
     }
 
     fn summary(&self) -> String {
@@ -390,14 +378,18 @@ impl ProgressBoard {
         if !self.options.display {
             return;
         }
+        let (dirty, shown) = {
+            let live = live::lock(&self.live);
+            (live.dirty, live.handle.is_shown())
+        };
         match self.frontend() {
             Frontend::D2lKernel => {
-                if self.dirty || !self.handle.is_shown() {
+                if dirty || !shown {
                     self.redraw();
                 }
             }
             Frontend::Evcxr => {
-                if self.dirty {
+                if dirty {
                     self.redraw();
                 }
             }
@@ -405,7 +397,7 @@ impl ProgressBoard {
                 if let Some(bar) = self.bar.take() {
                     bar.finish();
                 }
-                self.dirty = false;
+                live::lock(&self.live).dirty = false;
             }
         }
     }
@@ -422,30 +414,12 @@ impl ProgressBoard {
 
     /// How many times the live figure has been rendered and shown.
     pub fn render_count(&self) -> usize {
-        self.renders
+        live::lock(&self.live).renders
     }
 
     /// The board as a [`Plot`].
     pub fn plot(&self) -> Plot {
-        let o = &self.options;
-        let mut p = Plot::new().figsize(o.figsize.0, o.figsize.1).xscale(o.xscale).yscale(o.yscale).styles(o.styles.clone());
-        if let Some(l) = &o.xlabel {
-            p = p.xlabel(l.clone());
-        }
-        if let Some(l) = &o.ylabel {
-            p = p.ylabel(l.clone());
-        }
-        if let Some((a, b)) = o.xlim {
-            p = p.xlim(a, b);
-        }
-        if let Some((a, b)) = o.ylim {
-            p = p.ylim(a, b);
-        }
-        for (label, line) in &self.data {
-            let (x, y): (Vec<f64>, Vec<f64>) = line.iter().copied().unzip();
-            p = p.add_series(Series::new(x, y).label(label.clone()));
-        }
-        p
+        live::plot_of(&self.options, &self.data)
     }
 
     /// The current figure.
@@ -474,7 +448,7 @@ impl std::fmt::Debug for ProgressBoard {
         f.debug_struct("ProgressBoard")
             .field("options", &self.options)
             .field("series", &self.data.iter().map(|(l, p)| (l, p.len())).collect::<Vec<_>>())
-            .field("display_id", &self.handle.id())
+            .field("display_id", &live::lock(&self.live).handle.id())
             .finish()
     }
 }

@@ -28,12 +28,14 @@ mod board;
 mod chart;
 mod figure;
 mod images;
+mod live;
 mod path;
 mod render;
 mod series;
 mod style;
 
 pub use board::{BoardOptions, BoardValue, ProgressBoard, RawPoint};
+pub use live::{end_of_cell, evcxr_end_of_cell};
 pub use chart::{plot, plot_with, plot_y, Plot, PlotOptions};
 pub use figure::Figure;
 pub use images::{show_heatmaps, show_images, Heatmaps, ImageGrid, IntoImages, NO_TITLES};

@@ -1,6 +1,10 @@
-//! Is a piece of Rust code ready to run? Answers Jupyter's `is_complete` question with a
-//! bracket-and-literal scan (a front end asks this on every Enter in a console, so it must be
-//! cheap and never compile anything).
+//! Is a piece of Rust code ready to run? Answers Jupyter's `is_complete` question (a front end
+//! asks it on every Enter in a console, so it must be cheap and never compile anything).
+//!
+//! Two passes: a bracket-and-literal scan (open brackets, strings and comments give the next
+//! line's indent; a closing bracket that matches nothing is invalid), then rust-analyzer's
+//! parser (`ra_ap_syntax`, the one evcxr uses) on the cell as a function body: a syntax error
+//! at the very end (`let x =`, `1 +`) wants more input; one before the end is invalid.
 
 /// The verdict on a piece of code.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -13,8 +17,47 @@ pub enum Completeness {
     Invalid,
 }
 
-/// Scans `code` for open brackets, strings, chars and comments.
+/// The verdict on `code`, a cell of Rust statements, items, evcxr `:` commands and a final
+/// expression.
 pub fn completeness(code: &str) -> Completeness {
+    match scan(code) {
+        Completeness::Complete => parse(code),
+        other => other,
+    }
+}
+
+/// Parses the cell as the body of a function; judges by where the first syntax error is.
+fn parse(code: &str) -> Completeness {
+    use ra_ap_syntax::{Edition, SourceFile};
+    // evcxr's commands (`:dep`, `:vars`) are not Rust: blank them, keeping the offsets.
+    let rust: String = code.split_inclusive('\n').map(blank_command).collect();
+    const PREFIX: &str = "fn d2l_cell() {\n";
+    let wrapped = format!("{PREFIX}{rust}\n}}");
+    let end = PREFIX.len() + rust.trim_end().len();
+    // A missing `;` after the last statement is evcxr's business (it accepts `let x = 1`).
+    let errors: Vec<_> = SourceFile::parse(&wrapped, Edition::CURRENT)
+        .errors()
+        .into_iter()
+        .filter(|e| !(usize::from(e.range().start()) >= end && e.to_string().contains("SEMICOLON")))
+        .collect();
+    match errors.iter().map(|e| usize::from(e.range().start())).min() {
+        None => Completeness::Complete,
+        Some(at) if at >= end => Completeness::Incomplete { indent: String::new() },
+        Some(_) => Completeness::Invalid,
+    }
+}
+
+/// An evcxr command line turned into spaces (same length, newline kept); other lines as they are.
+fn blank_command(line: &str) -> String {
+    if line.trim_start().starts_with(':') {
+        line.chars().map(|c| if c == '\n' { c } else { ' ' }).collect()
+    } else {
+        line.to_owned()
+    }
+}
+
+/// Scans `code` for open brackets, strings, chars and comments.
+fn scan(code: &str) -> Completeness {
     let chars: Vec<char> = code.chars().collect();
     let mut stack: Vec<char> = Vec::new();
     let mut i = 0;
@@ -145,6 +188,25 @@ mod tests {
         assert_eq!(completeness("fn f() {\n if x {"), Completeness::Incomplete { indent: "        ".into() });
         assert!(matches!(completeness("let s = \"abc"), Completeness::Incomplete { .. }));
         assert!(matches!(completeness("/* open"), Completeness::Incomplete { .. }));
+    }
+
+    #[test]
+    fn unfinished_statements_are_incomplete() {
+        for code in ["let x =", "let x = 1 +", "1 +", "let v: Vec<i32> = vec![1]\n    .into_iter()\n    .collect();\nlet w = v\n    .len() *", "fn f() -> i32 { 1 }\nlet y ="] {
+            assert_eq!(completeness(code), Completeness::Incomplete { indent: String::new() }, "{code}");
+        }
+    }
+
+    #[test]
+    fn evcxr_commands_and_items_are_complete() {
+        for code in [":dep rand = \"0.8\"\nuse rand::Rng;", ":vars", "struct P { x: i32 }\nimpl P { fn get(&self) -> i32 { self.x } }\nP { x: 1 }.get()", "let x = 1;\nx", "let y = 2"] {
+            assert_eq!(completeness(code), Completeness::Complete, "{code}");
+        }
+    }
+
+    #[test]
+    fn a_syntax_error_before_the_end_is_invalid() {
+        assert_eq!(completeness("let = 1;\nlet y = 2;"), Completeness::Invalid);
     }
 
     #[test]

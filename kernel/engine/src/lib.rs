@@ -63,6 +63,12 @@ pub trait OutputSink {
     fn stderr(&mut self, text: &str);
     /// A rich display: create (`update == false`) or update the display `display_id`.
     fn display(&mut self, display: &Display);
+    /// The cell reads its stdin: a line of input (without its newline) to give it, or `None`
+    /// for end of file. The default has no one to ask: end of file at once.
+    fn input(&mut self, prompt: &str, password: bool) -> Option<String> {
+        let _ = (prompt, password);
+        None
+    }
 }
 
 /// An [`OutputSink`] that keeps everything, for tests and batch evaluation.
@@ -92,24 +98,65 @@ impl OutputSink for CollectingSink {
 pub type CellResult = Result<Option<Display>, CellError>;
 
 /// Stops the running cell from any thread. Cloning is cheap.
+///
+/// Only a running cell is stopped: between cells an interrupt does nothing, so that a stray
+/// interrupt never costs the session its variables.
 #[derive(Clone, Default)]
 pub struct Interrupter {
-    child: Arc<Mutex<Option<Arc<Mutex<Child>>>>>,
+    state: Arc<Mutex<Running>>,
     requested: Arc<AtomicBool>,
 }
 
+/// What the interrupter may stop: the evaluation process, while a cell runs.
+#[derive(Default)]
+struct Running {
+    child: Option<Arc<Mutex<Child>>>,
+    cell: bool,
+}
+
 impl Interrupter {
-    /// Kills the evaluation process; evcxr restarts it and the cell ends as `Interrupted`.
-    pub fn interrupt(&self) {
+    /// Stops the running cell: kills the evaluation process, which evcxr restarts, and the cell
+    /// ends as `Interrupted`. Returns whether a cell was running (otherwise nothing happens).
+    pub fn interrupt(&self) -> bool {
+        let state = self.lock();
+        if !state.cell {
+            return false;
+        }
         self.requested.store(true, Ordering::SeqCst);
-        let slot = self.child.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(child) = slot.as_ref() {
-            if let Ok(mut child) = child.try_lock() {
-                let _ = child.kill();
-            } else if let Ok(mut child) = child.lock() {
+        if let Some(child) = state.child.as_ref() {
+            if let Ok(mut child) = child.lock() {
                 let _ = child.kill();
             }
         }
+        true
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Running> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Marks the start or the end of a cell.
+    fn set_running(&self, cell: bool) {
+        let mut state = self.lock();
+        if cell {
+            self.requested.store(false, Ordering::SeqCst);
+        }
+        state.cell = cell;
+    }
+
+    /// The evaluation process is known: interrupt it now if an interrupt came first.
+    fn set_child(&self, child: Arc<Mutex<Child>>) {
+        let mut state = self.lock();
+        if state.cell && self.requested.load(Ordering::SeqCst) {
+            if let Ok(mut child) = child.lock() {
+                let _ = child.kill();
+            }
+        }
+        state.child = Some(child);
+    }
+
+    fn was_requested(&self) -> bool {
+        self.requested.load(Ordering::SeqCst)
     }
 }
 
@@ -124,6 +171,8 @@ pub struct Engine {
     startup: Receiver<Startup>,
     io: Option<Io>,
     preload: Option<Result<(), CellError>>,
+    /// The preload, to try again after an interrupt or a crash stopped it.
+    preload_code: Option<String>,
     interrupter: Interrupter,
     worker: Option<std::thread::JoinHandle<()>>,
     _slot: cache::Slot,
@@ -134,6 +183,7 @@ impl Engine {
     /// once and the first request waits only for what is still missing.
     pub fn new(options: EngineOptions) -> anyhow::Result<Engine> {
         let slot = cache::Slot::acquire(&options.cache_root)?;
+        let preload_code = options.d2l_crate.as_deref().map(|d2l| options::preload_code(d2l, options.libtorch.as_deref()));
         let (startup_tx, startup) = crossbeam_channel::unbounded();
         let (requests, requests_rx) = crossbeam_channel::unbounded();
         let worker = worker::spawn(options, slot.dir().to_owned(), startup_tx, requests_rx)?;
@@ -142,6 +192,7 @@ impl Engine {
             startup,
             io: None,
             preload: None,
+            preload_code,
             interrupter: Interrupter::default(),
             worker: Some(worker),
             _slot: slot,
@@ -163,7 +214,7 @@ impl Engine {
         if self.io.is_none() {
             match self.startup.recv() {
                 Ok(Startup::Ready { stdout, stderr, child }) => {
-                    *self.interrupter.child.lock().unwrap_or_else(|e| e.into_inner()) = Some(child);
+                    self.interrupter.set_child(child);
                     self.io = Some(Io { stdout, stderr });
                 }
                 Ok(Startup::Failed(message)) => return Err(CellError::new("EngineError", message)),
@@ -183,26 +234,61 @@ impl Engine {
                 };
                 let _ = tx.send(verdict.map(|()| Default::default()));
             });
-            let mut quiet = CollectingSink::default();
-            let verdict = self.pump(rx, &mut quiet).map(|_| ());
-            if let Err(error) = &verdict {
-                sink.stderr(&format!(
-                    "d2l-kernel: loading d2l failed; cells run without it.\n{}\n",
-                    error.traceback.join("\n")
-                ));
+            let verdict = self.pump("", rx, &crossbeam_channel::never(), &mut CollectingSink::default()).map(|_| ());
+            self.preload_verdict(verdict, sink)?;
+        } else if self.preload_failed_by_chance() {
+            if let Some(code) = self.preload_code.clone() {
+                let verdict = self.run_quietly(&code);
+                self.preload_verdict(verdict, sink)?;
             }
-            self.preload = Some(verdict);
         }
         Ok(())
     }
 
+    /// Was the preload stopped by an interrupt or a crash (worth another try), rather than by
+    /// an error in its code?
+    fn preload_failed_by_chance(&self) -> bool {
+        matches!(&self.preload, Some(Err(e)) if e.name == "Crash" || e.name == "Interrupted")
+    }
+
+    /// Keeps the preload's verdict. An interrupted preload stops the cell that waited for it
+    /// (the next cell tries the preload again); another failure is reported, and cells run
+    /// without `d2l`.
+    fn preload_verdict(&mut self, verdict: Result<(), CellError>, sink: &mut dyn OutputSink) -> Result<(), CellError> {
+        let interrupted = self.interrupter.was_requested();
+        self.preload = Some(verdict.map_err(|e| if interrupted { interrupted_error() } else { e }));
+        match &self.preload {
+            Some(Err(error)) if error.name == "Interrupted" => Err(error.clone()),
+            Some(Err(error)) => {
+                let again = if self.preload_failed_by_chance() { "the next cell tries again" } else { "cells run without it" };
+                sink.stderr(&format!("d2l-kernel: loading d2l failed; {again}.\n{}\n", error.traceback.join("\n")));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Runs code whose output nobody needs (the preload).
+    fn run_quietly(&mut self, code: &str) -> Result<(), CellError> {
+        let (tx, rx) = crossbeam_channel::bounded(1);
+        let (input, asks) = crossbeam_channel::unbounded();
+        self.send(Request::Execute { code: code.to_owned(), reply: tx, input })?;
+        self.pump("", rx, &asks, &mut CollectingSink::default()).map(|_| ())
+    }
+
     /// Runs one cell, streaming its output to `sink`.
     pub fn execute(&mut self, code: &str, sink: &mut dyn OutputSink) -> CellResult {
-        self.ensure_ready(sink)?;
-        self.interrupter.requested.store(false, Ordering::SeqCst);
-        let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Request::Execute { code: code.to_owned(), reply: tx })?;
-        self.pump(rx, sink)
+        // The cell runs (and can be interrupted) from now on, also while it waits for the
+        // preload.
+        self.interrupter.set_running(true);
+        let result = self.ensure_ready(sink).and_then(|()| {
+            let (tx, rx) = crossbeam_channel::bounded(1);
+            let (input, asks) = crossbeam_channel::unbounded();
+            self.send(Request::Execute { code: code.to_owned(), reply: tx, input })?;
+            self.pump(code, rx, &asks, sink)
+        });
+        self.interrupter.set_running(false);
+        result
     }
 
     /// Completions at byte offset `pos` of `code`.
@@ -221,6 +307,11 @@ impl Engine {
         rx.recv().map_err(|_| "the evaluation thread stopped".to_owned())?
     }
 
+    /// The source evcxr generated for the last cell (`src/lib.rs` of the work directory).
+    fn generated_source(&self) -> String {
+        std::fs::read_to_string(self._slot.dir().join("src").join("lib.rs")).unwrap_or_default()
+    }
+
     fn send(&self, request: Request) -> Result<(), CellError> {
         self.requests
             .as_ref()
@@ -231,7 +322,9 @@ impl Engine {
     /// Streams output until `reply` arrives, then turns the rest into the cell's result.
     fn pump(
         &mut self,
+        code: &str,
         reply: Receiver<Result<std::collections::BTreeMap<String, String>, CellError>>,
+        asks: &Receiver<worker::InputAsk>,
         sink: &mut dyn OutputSink,
     ) -> CellResult {
         let io = self.io.as_ref().ok_or_else(|| CellError::new("EngineError", "engine not started"))?;
@@ -240,7 +333,10 @@ impl Engine {
         let outcome = loop {
             select! {
                 recv(io.stdout) -> line => if let Ok(line) = line { emit(&mut parser, &line, sink) },
-                recv(io.stderr) -> line => if let Ok(line) = line { panic.see(&line); sink.stderr(&format!("{line}\n")) },
+                recv(io.stderr) -> line => if let Ok(line) = line { panic.forward(&line, sink) },
+                recv(asks) -> ask => if let Ok(ask) = ask {
+                    let _ = ask.answer.send(sink.input(&ask.prompt, ask.password));
+                },
                 recv(reply) -> outcome => break outcome.unwrap_or_else(|_| {
                     Err(CellError::new("EngineError", "the evaluation thread stopped"))
                 }),
@@ -252,19 +348,21 @@ impl Engine {
             emit(&mut parser, &line, sink);
         }
         while let Ok(line) = io.stderr.recv_timeout(Duration::from_millis(15)) {
-            panic.see(&line);
-            sink.stderr(&format!("{line}\n"));
+            panic.forward(&line, sink);
         }
+        panic.flush(sink);
         let trailing = parser.finish();
         match outcome {
-            Err(error) if error.name == "Crash" && (self.interrupter.requested.load(Ordering::SeqCst) || error.value.contains("SIGINT")) => Err(
-                CellError::new("Interrupted", "the cell was interrupted; the evaluation process restarted (variables are gone, `use` items and `:dep`s remain)"),
-            ),
+            Err(error) if error.name == "Crash" && (self.interrupter.was_requested() || error.value.contains("SIGINT")) => Err(interrupted_error()),
             Err(error) => Err(error),
-            Ok(_) if panic.seen() => Err(panic.into_error()),
+            Ok(_) if panic.seen() => Err(panic.into_error(code, &self.generated_source())),
             Ok(outputs) => Ok(result_bundle(trailing, outputs)),
         }
     }
+}
+
+fn interrupted_error() -> CellError {
+    CellError::new("Interrupted", "the cell was interrupted; the evaluation process restarted (variables are gone, `use` items and `:dep`s remain)")
 }
 
 fn emit(parser: &mut StreamParser, line: &str, sink: &mut dyn OutputSink) {
@@ -289,27 +387,53 @@ fn result_bundle(trailing: Option<Display>, outputs: std::collections::BTreeMap<
     (!result.data.is_empty() && !only_unit).then_some(result)
 }
 
-/// Recognises a panic in the stderr of the evaluation process.
+/// Recognises a panic in the stderr of the evaluation process and keeps its lines for the
+/// cell's error (the one place a panic is reported).
 #[derive(Default)]
 struct PanicWatch {
     lines: Vec<String>,
+    /// Blank stderr lines held back: the blank line before a panic report belongs to it.
+    blanks: usize,
 }
 
 impl PanicWatch {
-    fn see(&mut self, line: &str) {
-        let line = report::strip_ansi(line);
-        if !self.lines.is_empty() || (line.starts_with("thread '") && line.contains(" panicked at ")) {
-            if self.lines.len() < 50 {
-                self.lines.push(line);
-            }
+    /// Passes a stderr line on to `sink`, unless it belongs to a panic report.
+    fn forward(&mut self, line: &str, sink: &mut dyn OutputSink) {
+        if self.lines.is_empty() && line.trim().is_empty() {
+            self.blanks += 1;
+            return;
         }
+        if self.see(line) {
+            self.blanks = 0;
+            return;
+        }
+        self.flush(sink);
+        sink.stderr(&format!("{line}\n"));
+    }
+
+    /// Passes on the blank lines held back.
+    fn flush(&mut self, sink: &mut dyn OutputSink) {
+        for _ in 0..std::mem::take(&mut self.blanks) {
+            sink.stderr("\n");
+        }
+    }
+
+    /// Looks at one stderr line; `true` if it belongs to a panic report (and is kept here).
+    fn see(&mut self, line: &str) -> bool {
+        let line = report::strip_ansi(line);
+        if self.lines.is_empty() && !(line.starts_with("thread '") && line.contains(" panicked at ")) {
+            return false;
+        }
+        if self.lines.len() < 50 {
+            self.lines.push(line);
+        }
+        true
     }
     fn seen(&self) -> bool {
         !self.lines.is_empty()
     }
-    fn into_error(self) -> CellError {
-        let value = self.lines.get(1).cloned().unwrap_or_else(|| self.lines[0].clone());
-        CellError { name: "Panic".into(), value, traceback: self.lines }
+    fn into_error(self, code: &str, generated: &str) -> CellError {
+        report::panic_error(self.lines, code, generated)
     }
 }
 

@@ -115,6 +115,40 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
     CellError { name: "CompilationError".into(), value, traceback }
 }
 
+/// The error for a panic whose report (`thread 'main' panicked at src/lib.rs:27:1:`, the
+/// message, a note) is `lines`. The location in evcxr's generated `src/lib.rs` (`generated`)
+/// becomes the cell's own (`cell:2:1`) when that line of generated code is a line of `code`.
+pub fn panic_error(lines: Vec<String>, code: &str, generated: &str) -> CellError {
+    let mut traceback = lines;
+    if let Some(first) = traceback.first_mut() {
+        if let Some(located) = cell_location(first, code, generated) {
+            *first = located;
+        }
+    }
+    // The note about RUST_BACKTRACE is about evcxr's process, not something a reader can use.
+    traceback.retain(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"));
+    let value = traceback.get(1).or(traceback.first()).cloned().unwrap_or_else(|| "the cell panicked".into());
+    CellError { name: "Panic".into(), value, traceback }
+}
+
+/// `thread 'main' panicked at src/lib.rs:L:C:` with the location moved into the cell.
+fn cell_location(header: &str, code: &str, generated: &str) -> Option<String> {
+    const GENERATED: &str = "src/lib.rs:";
+    let at = header.find(" panicked at src/lib.rs:")? + " panicked at ".len();
+    let rest = &header[at + GENERATED.len()..];
+    let mut parts = rest.splitn(3, ':');
+    let line: usize = parts.next()?.parse().ok()?;
+    let column: usize = parts.next()?.parse().ok()?;
+    let tail = parts.next().unwrap_or("");
+    let text = generated.lines().nth(line.checked_sub(1)?)?;
+    let wanted = text.trim();
+    let (cell_line, source) = code.lines().enumerate().find(|(_, l)| l.trim() == wanted && !wanted.is_empty())?;
+    // The generated line may be indented differently from the cell's.
+    let indent = |s: &str| s.len() - s.trim_start().len();
+    let cell_column = (column + indent(source)).checked_sub(indent(text)).filter(|&c| c > 0).unwrap_or(1);
+    Some(format!("{}cell:{}:{}:{}", &header[..at], cell_line + 1, cell_column, tail))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,6 +158,27 @@ mod tests {
         assert_eq!(strip_ansi("\u{1b}[1;31merror\u{1b}[0m: x"), "error: x");
         assert_eq!(strip_ansi("\u{1b}]0;title\u{7}ok"), "ok");
         assert_eq!(strip_ansi("plain"), "plain");
+    }
+
+    #[test]
+    fn panic_location_moves_into_the_cell() {
+        let generated = "fn run() {\nlet x = 1;\npanic!(\"boom\");\n}";
+        let lines = vec![
+            "thread 'main' panicked at src/lib.rs:3:1:".to_owned(),
+            "boom".to_owned(),
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace".to_owned(),
+        ];
+        let error = panic_error(lines, "let x = 1;\n  panic!(\"boom\");", generated);
+        assert_eq!(error.name, "Panic");
+        assert_eq!(error.value, "boom");
+        assert_eq!(error.traceback, ["thread 'main' panicked at cell:2:3:", "boom"]);
+    }
+
+    #[test]
+    fn a_panic_outside_the_cell_keeps_its_location() {
+        let lines = vec!["thread 'main' panicked at /x/d2l/src/lib.rs:9:5:".to_owned(), "deep".to_owned()];
+        let error = panic_error(lines.clone(), "d2l::f();", "d2l::f();");
+        assert_eq!(error.traceback, lines);
     }
 
     #[test]

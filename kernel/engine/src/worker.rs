@@ -25,9 +25,16 @@ pub struct Completions {
     pub end: usize,
 }
 
+/// A cell asks for a line of its stdin; `None` as the answer means end of file.
+pub(crate) struct InputAsk {
+    pub prompt: String,
+    pub password: bool,
+    pub answer: Sender<Option<String>>,
+}
+
 /// Requests the engine sends.
 pub(crate) enum Request {
-    Execute { code: String, reply: Sender<Result<BTreeMap<String, String>, CellError>> },
+    Execute { code: String, reply: Sender<Result<BTreeMap<String, String>, CellError>>, input: Sender<InputAsk> },
     Complete { code: String, pos: usize, reply: Sender<Result<Completions, String>> },
     Inspect { code: String, pos: usize, reply: Sender<Result<Option<(String, String)>, String>> },
 }
@@ -69,7 +76,7 @@ fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, reques
     };
     if let Some(d2l) = &options.d2l_crate {
         let code = preload_code(d2l, options.libtorch.as_deref());
-        let result = execute(&mut context, &code).map(|_| ());
+        let result = execute(&mut context, &code, None).map(|_| ());
         let _ = startup.send(Startup::Preloaded(result));
     } else {
         let _ = startup.send(Startup::Preloaded(Ok(())));
@@ -77,8 +84,8 @@ fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, reques
     let mut warm_up = AnalysisWarmUp::default();
     while let Some(request) = warm_up.next_request(&mut context, &requests) {
         match request {
-            Request::Execute { code, reply } => {
-                let _ = reply.send(execute(&mut context, &code));
+            Request::Execute { code, reply, input } => {
+                let _ = reply.send(execute(&mut context, &code, Some(&input)));
                 warm_up.cell_served = true;
             }
             Request::Complete { code, pos, reply } => {
@@ -210,8 +217,17 @@ impl Lockfile {
     }
 }
 
-fn execute(context: &mut evcxr::CommandContext, code: &str) -> Result<BTreeMap<String, String>, CellError> {
-    match context.execute(code) {
+fn execute(context: &mut evcxr::CommandContext, code: &str, input: Option<&Sender<InputAsk>>) -> Result<BTreeMap<String, String>, CellError> {
+    // A cell that reads stdin asks the engine, which asks its sink; no answer is end of file.
+    let mut callbacks = evcxr::EvalCallbacks {
+        input_reader: &|request| {
+            let (answer, answered) = crossbeam_channel::bounded(1);
+            let ask = InputAsk { prompt: request.prompt, password: request.is_password, answer };
+            let line = input.and_then(|input| input.send(ask).ok()).and_then(|()| answered.recv().ok().flatten());
+            line.unwrap_or_else(|| evcxr::STDIN_EOF.to_owned())
+        },
+    };
+    match context.execute_with_callbacks(code, &mut callbacks) {
         Ok(outputs) => Ok(outputs.content_by_mime_type.into_iter().collect()),
         Err(evcxr::Error::CompilationErrors(errors)) => Err(compilation_error(code, &errors)),
         Err(evcxr::Error::SubprocessTerminated(message)) => Err(CellError::new(

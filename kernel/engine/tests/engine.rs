@@ -53,17 +53,99 @@ fn a_final_value_is_the_result(engine: &mut Engine) {
     assert_eq!(display.text("text/plain"), Some("42"));
 }
 
+fn an_idle_interrupt_keeps_variables(engine: &mut Engine) {
+    let (_, result) = run(engine, "let kept = 41;");
+    assert!(result.is_ok(), "{result:?}");
+    assert!(!engine.interrupter().interrupt(), "no cell runs, so there is nothing to interrupt");
+    let (_, result) = run(engine, "kept + 1");
+    let display = result.expect("the variable survived the interrupt").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("42"));
+}
+
+fn a_panic_is_reported_once_at_the_cells_line(engine: &mut Engine) {
+    let (events, result) = run(engine, "let a = 1;\npanic!(\"boom\");");
+    assert_eq!(events, Vec::<String>::new(), "the panic is reported by the error alone, not on stderr too");
+    let error = result.expect_err("the cell panicked");
+    assert_eq!(error.name, "Panic");
+    assert_eq!(error.value, "boom");
+    assert_eq!(error.traceback.len(), 2, "{:?}", error.traceback);
+    assert!(error.traceback[0].ends_with(" panicked at cell:2:1:"), "{:?}", error.traceback);
+    assert_eq!(error.traceback[1], "boom");
+    // Printed stderr before the panic still streams.
+    let (events, result) = run(engine, "eprintln!(\"before\");\npanic!(\"again\");");
+    assert_eq!(events, ["err:before"]);
+    assert_eq!(result.expect_err("panicked").value, "again");
+}
+
+fn a_cell_reading_stdin_gets_end_of_file(engine: &mut Engine) {
+    // Without the fix the read waits forever: stop it after a while.
+    let interrupter = engine.interrupter();
+    let (done, finished) = std::sync::mpsc::channel::<()>();
+    let watchdog = std::thread::spawn(move || {
+        if finished.recv_timeout(std::time::Duration::from_secs(30)).is_err() {
+            interrupter.interrupt();
+        }
+    });
+    let (_, result) = run(engine, "let mut line = String::new();\nstd::io::stdin().read_line(&mut line).unwrap()");
+    let _ = done.send(());
+    watchdog.join().unwrap();
+    let display = result.expect("the read returns").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("0"), "the sink offers no input: end of file");
+}
+
+/// A stand-in for `d2l` whose build takes seconds, so that an interrupt can hit the preload.
+fn slow_fake_d2l(dir: &std::path::Path) -> std::path::PathBuf {
+    let d2l = dir.join("d2l");
+    std::fs::create_dir_all(d2l.join("src")).unwrap();
+    std::fs::write(d2l.join("Cargo.toml"), "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
+    std::fs::write(d2l.join("build.rs"), "fn main() { std::thread::sleep(std::time::Duration::from_secs(8)); }\n").unwrap();
+    std::fs::write(d2l.join("src/lib.rs"), "pub mod prelude { pub const LOADED: i32 = 7; }\n").unwrap();
+    d2l
+}
+
+/// An interrupt while the first cell waits for the preload stops that cell; the next cell
+/// loads `d2l` again instead of running without it.
+fn an_interrupted_preload_is_tried_again() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let d2l = slow_fake_d2l(dir.path());
+    let options = EngineOptions { d2l_crate: Some(d2l), cache_root: dir.path().join("cache"), libtorch: None, env: Vec::new() };
+    let mut engine = Engine::new(options).expect("engine starts");
+    let interrupter = engine.interrupter();
+    let stopper = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_secs(3));
+        interrupter.interrupt();
+    });
+    let (_, result) = run(&mut engine, "LOADED");
+    stopper.join().unwrap();
+    assert_eq!(result.expect_err("interrupted").name, "Interrupted");
+    let (_, result) = run(&mut engine, "LOADED");
+    let display = result.expect("d2l is loaded again").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("7"));
+}
+
 fn main() {
     d2l_engine::runtime_hook();
+    let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
+    let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let cache = tempfile::tempdir().expect("temporary cache");
     let options = EngineOptions { d2l_crate: None, cache_root: cache.path().to_owned(), libtorch: None, env: Vec::new() };
     let mut engine = Engine::new(options).expect("engine starts");
-    let tests: [(&str, fn(&mut Engine)); 2] = [
+    let tests: [(&str, fn(&mut Engine)); 5] = [
         ("displays_keep_their_order_among_printed_lines", displays_keep_their_order_among_printed_lines),
         ("a_final_value_is_the_result", a_final_value_is_the_result),
+        ("an_idle_interrupt_keeps_variables", an_idle_interrupt_keeps_variables),
+        ("a_panic_is_reported_once_at_the_cells_line", a_panic_is_reported_once_at_the_cells_line),
+        ("a_cell_reading_stdin_gets_end_of_file", a_cell_reading_stdin_gets_end_of_file),
     ];
     for (name, test) in tests {
-        test(&mut engine);
-        println!("test {name} ... ok");
+        if wanted(name) {
+            test(&mut engine);
+            println!("test {name} ... ok");
+        }
+    }
+    drop(engine);
+    if wanted("an_interrupted_preload_is_tried_again") {
+        an_interrupted_preload_is_tried_again();
+        println!("test an_interrupted_preload_is_tried_again ... ok");
     }
 }

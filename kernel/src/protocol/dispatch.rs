@@ -7,14 +7,44 @@ use super::history::History;
 use super::message::{Message, PROTOCOL_VERSION};
 use crate::engine::{completeness, Completeness, Display, Engine, OutputSink};
 use serde_json::{json, Map, Value};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 use tokio::sync::mpsc::UnboundedSender;
 
 /// Sends messages to the IOPub socket task.
 pub type Iopub = UnboundedSender<Message>;
 
+/// Asks the front end for a line of input on the stdin channel (`input_request`).
+#[derive(Clone)]
+pub struct Stdin {
+    /// To the stdin socket task: the request, and where its answer goes.
+    pub requests: UnboundedSender<(Message, std::sync::mpsc::Sender<Option<String>>)>,
+    /// Counts interrupts: a new one abandons the wait for an answer.
+    pub interrupts: Arc<AtomicU64>,
+}
+
+impl Stdin {
+    /// Sends `input_request` for `parent` and waits for the reply's value; `None` when the
+    /// channel is gone or an interrupt comes first.
+    fn ask(&self, parent: &Message, prompt: &str, password: bool) -> Option<String> {
+        let interrupts = self.interrupts.load(Ordering::SeqCst);
+        let request = parent.reply("input_request", json!({"prompt": prompt, "password": password}));
+        let (answer, answered) = std::sync::mpsc::channel();
+        self.requests.send((request, answer)).ok()?;
+        loop {
+            match answered.recv_timeout(std::time::Duration::from_millis(100)) {
+                Ok(value) => return value,
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.interrupts.load(Ordering::SeqCst) == interrupts => {}
+                Err(_) => return None,
+            }
+        }
+    }
+}
+
 /// The state behind the shell channel: the engine, execution count and history.
 pub struct Kernel {
     engine: Engine,
+    stdin: Option<Stdin>,
     execution_count: i64,
     history: History,
 }
@@ -42,9 +72,10 @@ pub fn kernel_info() -> Value {
 }
 
 impl Kernel {
-    /// A kernel over `engine`.
-    pub fn new(engine: Engine) -> Kernel {
-        Kernel { engine, execution_count: 0, history: History::default() }
+    /// A kernel over `engine`; cells that read stdin ask through `stdin` when the request
+    /// allows it (`allow_stdin`), and get end of file otherwise.
+    pub fn new(engine: Engine, stdin: Option<Stdin>) -> Kernel {
+        Kernel { engine, stdin, execution_count: 0, history: History::default() }
     }
 
     /// Handles one shell request; `None` for message types without a reply.
@@ -83,7 +114,9 @@ impl Kernel {
         }
         let count = self.execution_count;
         publish(iopub, request.child("execute_input", json!({"code": code, "execution_count": count})));
-        let mut sink = IopubSink { iopub, request, silent, text: String::new() };
+        let allow_stdin = request.content["allow_stdin"].as_bool().unwrap_or(false);
+        let stdin = self.stdin.as_ref().filter(|_| allow_stdin);
+        let mut sink = IopubSink { iopub, request, silent, stdin, text: String::new() };
         let outcome = self.engine.execute(code, &mut sink);
         let mut output_text = std::mem::take(&mut sink.text);
         let reply = match outcome {
@@ -169,6 +202,8 @@ struct IopubSink<'a> {
     iopub: &'a Iopub,
     request: &'a Message,
     silent: bool,
+    /// Where input comes from, if the front end allows it.
+    stdin: Option<&'a Stdin>,
     /// Text output kept for history.
     text: String,
 }
@@ -183,6 +218,9 @@ impl IopubSink<'_> {
 }
 
 impl OutputSink for IopubSink<'_> {
+    fn input(&mut self, prompt: &str, password: bool) -> Option<String> {
+        self.stdin?.ask(self.request, prompt, password)
+    }
     fn stdout(&mut self, text: &str) {
         self.stream("stdout", text);
     }

@@ -46,12 +46,16 @@ impl Location {
 }
 
 /// The kernel.json for a kernel started as `program`.
+///
+/// `interrupt_mode` is `message`: the front end sends `interrupt_request` on the control channel,
+/// which stops only a running cell. (With `signal`, jupyter_client sends SIGINT to the kernel's
+/// whole process group, which kills evcxr's evaluation process even between cells.)
 pub fn kernel_json(program: &Path) -> serde_json::Value {
     json!({
         "argv": [program.to_string_lossy(), "--connection-file", "{connection_file}"],
         "display_name": DISPLAY_NAME,
         "language": "rust",
-        "interrupt_mode": "signal",
+        "interrupt_mode": "message",
         "metadata": {"debugger": false},
     })
 }
@@ -96,6 +100,7 @@ mod tests {
         assert_eq!(spec["display_name"], "Rust (d2l)");
         assert_eq!(spec["argv"][0], "/opt/d2l-kernel");
         assert_eq!(spec["argv"][2], "{connection_file}");
+        assert_eq!(spec["interrupt_mode"], "message", "interrupts travel as messages, not SIGINT");
         assert!(std::fs::read(dir.join("logo-64x64.png")).unwrap().starts_with(b"\x89PNG"));
         uninstall(&location).unwrap();
         assert!(!dir.exists());

@@ -12,6 +12,8 @@ extern crate sig;
 #[macro_use]
 mod errors;
 mod cargo_metadata;
+// d2l-rs patch 5: a cell's stdin is not the command pipe (Unix only, as d2l-rs).
+mod cell_stdin;
 mod child_process;
 mod code_block;
 mod command_context;
@@ -37,6 +39,8 @@ pub use crate::eval_context::EvalContext;
 pub use crate::eval_context::EvalContextOutputs;
 pub use crate::eval_context::EvalOutputs;
 pub use crate::runtime::runtime_hook;
+// d2l-rs patch 5: the input-request answer that gives a cell's stdin read end of file.
+pub use crate::cell_stdin::STDIN_EOF;
 pub use rust_analyzer::Completions;
 
 /// Return the directory that evcxr tools should use for their configuration.

@@ -49,13 +49,15 @@ impl Runtime {
     }
 
     fn run_loop(&mut self) -> ! {
-        use std::io::BufRead;
-
         self.install_crash_handlers();
 
-        let stdin = std::io::stdin();
-        for line in stdin.lock().lines() {
-            if let Err(error) = self.handle_line(&line) {
+        // d2l-rs patch 5: commands no longer share fd 0 with the cell's stdin.
+        let (commands, cell_stdin) = crate::cell_stdin::CellStdin::take_over();
+        for line in commands {
+            let line = Ok(line);
+            let result = self.handle_line(&line);
+            cell_stdin.cell_done();
+            if let Err(error) = result {
                 eprintln!("While processing instruction `{line:?}`, got error: {error:?}",);
                 std::process::exit(99);
             }
@@ -81,6 +83,11 @@ impl Runtime {
             let user_fn = shared_object
                 .get::<extern "C" fn(*mut c_void) -> *mut c_void>(fn_name.as_bytes())?;
             self.variable_store_ptr = user_fn(self.variable_store_ptr);
+            // d2l-rs patch 6: a library of the cell may ask to run code at the end of each cell
+            // (the `d2l` crate draws training boards that still hold undrawn points).
+            if let Ok(end_of_cell) = shared_object.get::<extern "C" fn()>(b"evcxr_end_of_cell") {
+                end_of_cell();
+            }
         }
         println!("{EVCXR_EXECUTION_COMPLETE}");
         self.shared_objects.push(shared_object);
