@@ -12,18 +12,28 @@
     });
   });
 
-  // Tabs: choosing one switches every tab group, and is remembered.
+  // Tabs, as on d2l.ai: choosing one switches every tab group of the page (a group without
+  // that tab keeps what it shows) and the notebook link, and is remembered for other pages.
+  const TAB_KEY = "d2l-tab";
   function selectTab(name) {
     document.querySelectorAll(".tab-group").forEach((group) => {
-      const has = group.querySelector(`.tab-button[data-tab="${name}"]`);
-      if (!has) return;
-      group.querySelectorAll(".tab-button").forEach((b) => b.classList.toggle("active", b.dataset.tab === name));
+      if (!group.querySelector(`.tab-button[data-tab="${CSS.escape(name)}"]`)) return;
+      group.querySelectorAll(".tab-button").forEach((b) => {
+        const on = b.dataset.tab === name;
+        b.classList.toggle("active", on);
+        b.setAttribute("aria-selected", on ? "true" : "false");
+      });
       group.querySelectorAll(".tab-pane").forEach((p) => { p.hidden = !p.dataset.tab.split(" ").includes(name); });
     });
-    try { localStorage.setItem("d2l-tab", name); } catch (e) { /* private mode */ }
+    const links = document.querySelectorAll(".page-actions a[data-tab]");
+    if ([...links].some((a) => a.dataset.tab === name)) links.forEach((a) => { a.hidden = a.dataset.tab !== name; });
+    document.documentElement.dataset.tab = name;
   }
-  document.querySelectorAll(".tab-button").forEach((b) => b.addEventListener("click", () => selectTab(b.dataset.tab)));
-  try { const saved = localStorage.getItem("d2l-tab"); if (saved) selectTab(saved); } catch (e) { /* ignore */ }
+  document.querySelectorAll(".tab-button").forEach((b) => b.addEventListener("click", () => {
+    selectTab(b.dataset.tab);
+    try { localStorage.setItem(TAB_KEY, b.dataset.tab); } catch (e) { /* private mode */ }
+  }));
+  try { const saved = localStorage.getItem(TAB_KEY); if (saved) selectTab(saved); } catch (e) { /* storage off */ }
 
   // Phone menu.
   const toggle = document.querySelector(".menu-toggle");

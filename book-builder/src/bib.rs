@@ -59,6 +59,13 @@ impl Bibliography {
         Ok(Bibliography { entries })
     }
 
+    /// Entries in the order a bibliography lists them: by first author's family name, then year.
+    pub fn sorted(&self) -> Vec<&BibEntry> {
+        let mut entries: Vec<&BibEntry> = self.entries.values().collect();
+        entries.sort_by(|a, b| (a.family_names.first(), &a.year).cmp(&(b.family_names.first(), &b.year)));
+        entries
+    }
+
     /// The entry for `key`.
     pub fn get(&self, key: &str) -> Option<&BibEntry> {
         self.entries.get(key)

@@ -5,7 +5,8 @@
 //! title = "Dive into Deep Learning"
 //! authors = ["A. Author"]
 //! release = "0.1.0"
-//! tabs = ["rust"]                 # the first tab is the default one
+//! tabs = ["rust"]                 # the first tab is the default one (the PDF's; with more
+//!                                 # tabs, each other tab's notebooks go to html/notebooks_<tab>)
 //!
 //! [build]
 //! notebooks = ["index.md", "chapter_*/*.md"]

@@ -52,8 +52,9 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
         pages.push(parse_page(rel, &text, &mut diags));
     }
     let pages = order_pages(pages, &mut diags);
-    let bibliography = match &config.build.bibliography {
+    let bibliography = match bibliography_file(&config, &pages) {
         Some(file) => {
+            let file = file.as_str();
             match config.source_path(Path::new(file)).map_err(std::io::Error::other).and_then(std::fs::read_to_string) {
                 Ok(text) => Bibliography::parse(&text).unwrap_or_else(|(line, e)| {
                     diags.error(file, line, format!("cannot parse the bibliography: {e}"));
@@ -70,6 +71,23 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
     Ok((Book { config, pages, bibliography, labels: HashMap::new() }, diags))
 }
 
+/// The bibliography's file relative to the root: `[build] bibliography`, else the file a
+/// `:bibliography:` role names (relative to its page, as in d2lbook).
+fn bibliography_file(config: &Config, pages: &[Page]) -> Option<String> {
+    if let Some(file) = &config.build.bibliography {
+        return Some(file.clone());
+    }
+    pages.iter().find_map(|p| {
+        p.blocks.iter().find_map(|b| match &b.kind {
+            BlockKind::Bibliography(file) if !file.trim().is_empty() => {
+                let joined = p.path.parent().unwrap_or(Path::new("")).join(file.trim());
+                Some(crate::render::relative_inside(&joined).unwrap_or(joined).to_string_lossy().into_owned())
+            }
+            _ => None,
+        })
+    })
+}
+
 /// Notebook files matched by the globs, minus exclusions and the output dir, sorted.
 pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
     let excl: Vec<glob::Pattern> = config
@@ -78,16 +96,21 @@ pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
         .iter()
         .map(|e| glob::Pattern::new(e).with_context(|| format!("bad exclusion glob {e:?} in book.toml")))
         .collect::<Result<_>>()?;
-    let out = PathBuf::from(&config.build.output_dir);
+    let out = without_dots(Path::new(&config.build.output_dir));
+    // `.` and `./x` as the root: glob yields `a.md` for `./a.md`, so both sides lose their `.`s.
+    let root = without_dots(&config.root);
     let mut files = Vec::new();
     for pattern in &config.build.notebooks {
         if Path::new(pattern).is_absolute() || Path::new(pattern).components().any(|c| matches!(c, Component::ParentDir)) {
             anyhow::bail!("notebooks glob {pattern:?} in book.toml leaves the book folder: name notebooks inside it, relative to book.toml");
         }
-        let full = config.root.join(pattern);
-        let entries = glob::glob(&full.to_string_lossy()).with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
+        let pattern_clean = without_dots(Path::new(pattern)).to_string_lossy().into_owned();
+        // The root is a folder name, not a pattern: `[` or `*` in it match themselves.
+        let full = if root.as_os_str().is_empty() { pattern_clean } else { format!("{}/{pattern_clean}", glob::Pattern::escape(&root.to_string_lossy())) };
+        let entries = glob::glob(&full).with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
         for entry in entries.flatten() {
-            let Ok(rel) = entry.strip_prefix(&config.root) else { continue };
+            let entry_clean = without_dots(&entry);
+            let Ok(rel) = entry_clean.strip_prefix(&root) else { continue };
             let rel = rel.to_path_buf();
             if rel.starts_with(&out) || excl.iter().any(|p| p.matches_path(&rel)) || !entry.is_file() {
                 continue;
@@ -98,7 +121,26 @@ pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
         }
     }
     files.sort();
+    if files.is_empty() {
+        anyhow::bail!(
+            "no notebook found: [build] notebooks = {:?} in {} matches no file in {}; run d2l-book in the folder that holds book.toml (or pass --root), or fix the globs",
+            config.build.notebooks,
+            config.root.join("book.toml").display(),
+            display_root(&config.root)
+        );
+    }
     Ok(files)
+}
+
+/// `p` without `.` components (`./a/./b` → `a/b`, `.` → empty), so that a relative root and
+/// the paths glob returns under it compare equal.
+fn without_dots(p: &Path) -> PathBuf {
+    p.components().filter(|c| !matches!(c, Component::CurDir)).collect()
+}
+
+/// The root as a reader recognises it: its absolute path when it can be found.
+fn display_root(root: &Path) -> String {
+    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).display().to_string()
 }
 
 /// `dir/../x` → `x`; entries are relative to the listing page's folder.

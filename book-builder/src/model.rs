@@ -30,6 +30,11 @@ pub struct Book {
 }
 
 impl Book {
+    /// The page that places the bibliography with `:bibliography:`, if any (the first).
+    pub fn bibliography_page(&self) -> Option<usize> {
+        self.pages.iter().position(|p| p.blocks.iter().any(|b| matches!(b.kind, BlockKind::Bibliography(_))))
+    }
+
     /// The page whose stem (path without `.md`) is `stem`.
     pub fn page_index(&self, stem: &str) -> Option<usize> {
         self.pages.iter().position(|p| p.stem == stem)
@@ -142,6 +147,8 @@ pub enum BlockKind {
     Code(Cell),
     /// A ```` ```toc ```` block.
     Toc(Toc),
+    /// `:bibliography:` — the book's bibliography goes here (the file as written).
+    Bibliography(String),
 }
 
 /// Number, anchor and label shared by numbered things.

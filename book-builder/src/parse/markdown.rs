@@ -3,7 +3,8 @@
 //! pulldown-cmark sees :numref:`x` as the text `:numref:` followed by the code
 //! span `x`; [`lift_roles`] turns such pairs into [`Inline::Role`]s. Block roles
 //! (`:label:`, `:width:`, `:height:`, `:eqlabel:`) attach to the heading, figure,
-//! table or equation just before them.
+//! table or equation just before them; `:bibliography:` is a block of its own, the place of
+//! the bibliography.
 
 use std::path::Path;
 
@@ -23,6 +24,8 @@ enum BlockRole {
     Label(String),
     Width(String),
     Height(String),
+    /// `:bibliography:` with the file it names.
+    Bibliography(String),
 }
 
 /// An item of a paragraph after lifting: content or a block role.
@@ -203,6 +206,10 @@ fn paragraph(items: Vec<Item>, line: usize, tabs: &Tabs, path: &Path, blocks: &m
                 blocks.push(Block { kind, line, tabs: tabs.clone() });
             }
             Item::Inline(i) => current.push(i),
+            Item::Block(BlockRole::Bibliography(file), rline) => {
+                flush(&mut current, line, tabs, blocks);
+                blocks.push(Block { kind: BlockKind::Bibliography(file), line: rline, tabs: tabs.clone() });
+            }
             Item::Block(role, rline) => {
                 flush(&mut current, line, tabs, blocks);
                 attach(role, rline, blocks, path, diags);
@@ -271,6 +278,7 @@ fn describe(role: &BlockRole) -> String {
         BlockRole::Label(l) => format!(":label:`{l}`"),
         BlockRole::Width(w) => format!(":width:`{w}`"),
         BlockRole::Height(h) => format!(":height:`{h}`"),
+        BlockRole::Bibliography(f) => format!(":bibliography:`{f}`"),
     }
 }
 
@@ -287,6 +295,7 @@ fn lift_roles(events: &[(Event<'static>, usize)], path: &Path, diags: &mut Diagn
                     "label" | "eqlabel" => Some(Item::Block(BlockRole::Label(arg), *line)),
                     "width" => Some(Item::Block(BlockRole::Width(arg), *line)),
                     "height" => Some(Item::Block(BlockRole::Height(arg), *line)),
+                    "bibliography" => Some(Item::Block(BlockRole::Bibliography(arg), *line)),
                     _ => role_kind(name).map(|kind| Item::Inline(Inline::Role(make_role(kind, &arg, *line)))),
                 };
                 match made {
@@ -298,7 +307,7 @@ fn lift_roles(events: &[(Event<'static>, usize)], path: &Path, diags: &mut Diagn
                         k += 2;
                         continue;
                     }
-                    None => diags.warn(path, *line, format!("unknown directive `:{name}:`: use :label:, :numref:, :ref:, :eqref:, :eqlabel:, :cite:, :citet:, :citep:, :width: or :height:")),
+                    None => diags.warn(path, *line, format!("unknown directive `:{name}:`: use :label:, :numref:, :ref:, :eqref:, :eqlabel:, :cite:, :citet:, :citep:, :width:, :height: or :bibliography:")),
                 }
             }
         }
@@ -383,6 +392,14 @@ mod tests {
         assert_eq!((roles[0].kind, roles[0].target.as_str(), roles[0].line), (RoleKind::Numref, "fig_cat", 3));
         assert_eq!((roles[1].kind, roles[1].target.as_str()), (RoleKind::Cite, "a,b"));
         assert_eq!((roles[2].text.as_deref(), roles[2].line), (Some("the cat"), 4));
+    }
+
+    #[test]
+    fn a_bibliography_role_is_a_block_of_its_own() {
+        let (b, d) = parse("# References\n\n:bibliography:`../refs.bib`\n");
+        assert!(d.items().is_empty(), "{:?}", d.items());
+        assert!(matches!(&b[1].kind, BlockKind::Bibliography(f) if f == "../refs.bib"), "{:?}", b[1].kind);
+        assert_eq!(b[1].line, 3);
     }
 
     #[test]

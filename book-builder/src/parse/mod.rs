@@ -2,11 +2,12 @@
 //!
 //! A first pass splits the file by lines into fenced code blocks, ```` ```toc ````
 //! blocks, `:begin_tab:`/`:end_tab:` markers and runs of markdown. Code blocks go
-//! to [`cell`]; markdown runs go to [`markdown`], which lifts d2lbook's roles out
-//! of pulldown-cmark's events.
+//! to [`cell`]; markdown runs lose their slide markers ([`slides`]) and go to
+//! [`markdown`], which lifts d2lbook's roles out of pulldown-cmark's events.
 
 pub mod cell;
 pub mod markdown;
+pub mod slides;
 
 use std::path::Path;
 
@@ -43,7 +44,9 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
             if !closed {
                 diags.error(path, start + 1, format!("code block opened with {fence} is never closed: add a closing {fence} line"));
             }
-            blocks.push(fenced_block(info.trim(), &body, start + 1, &tab, path, diags));
+            if let Some(block) = fenced_block(info.trim(), &body, start + 1, &tab, path, diags) {
+                blocks.push(block);
+            }
             i += 1;
             md_start = i;
             continue;
@@ -51,7 +54,8 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
         if let Some(rest) = trimmed.strip_prefix(":begin_tab:") {
             flush_markdown(&mut md, md_start, &tab, path, &mut blocks, diags);
             if let Some((_, open_line)) = &tab {
-                diags.error(path, i + 1, format!("`:begin_tab:` inside the tab opened at line {open_line}: close it with `:end_tab:` first"));
+                // d2lbook closes the open tab here; so does the builder, with a word.
+                diags.warn(path, i + 1, format!("`:begin_tab:` while the tab opened at line {open_line} is still open: that tab ends here; add `:end_tab:` before this line"));
             }
             let names = tab_names(rest);
             if names.is_empty() {
@@ -101,7 +105,7 @@ fn flush_markdown(md: &mut String, start: usize, tab: &Option<(Vec<String>, usiz
         Some((names, _)) => Tabs::Only(names.clone()),
         None => Tabs::All,
     };
-    markdown::parse_markdown(md, start + 1, tabs, path, blocks, diags);
+    markdown::parse_markdown(&slides::strip_slide_marks(md), start + 1, tabs, path, blocks, diags);
     md.clear();
 }
 
@@ -133,17 +137,21 @@ fn fence_close(line: &str, fence: &str) -> bool {
     t.len() >= fence.len() && t.chars().all(|c| c == ch)
 }
 
-fn fenced_block(info: &str, body: &str, line: usize, tab: &Option<(Vec<String>, usize)>, path: &Path, diags: &mut Diagnostics) -> Block {
+/// The block of a fenced code block; `None` for a d2lbook setup cell, which the page leaves out.
+fn fenced_block(info: &str, body: &str, line: usize, tab: &Option<(Vec<String>, usize)>, path: &Path, diags: &mut Diagnostics) -> Option<Block> {
     if info == "toc" {
-        return Block { kind: BlockKind::Toc(parse_toc(body, line, path, diags)), line, tabs: Tabs::All };
+        return Some(Block { kind: BlockKind::Toc(parse_toc(body, line, path, diags)), line, tabs: Tabs::All });
     }
     let (cell, tabs) = cell::parse_cell(info, body, line, path, diags);
+    if cell.executable && cell::is_tab_setup(body) {
+        return None;
+    }
     let tabs = match (tab, tabs) {
         // A cell inside :begin_tab: without its own @tab belongs to that tab.
         (Some((names, _)), Tabs::Default | Tabs::All) => Tabs::Only(names.clone()),
         (_, t) => t,
     };
-    Block { kind: BlockKind::Code(cell), line, tabs }
+    Some(Block { kind: BlockKind::Code(cell), line, tabs })
 }
 
 fn parse_toc(body: &str, line: usize, path: &Path, diags: &mut Diagnostics) -> Toc {
@@ -168,4 +176,37 @@ fn parse_toc(body: &str, line: usize, path: &Path, diags: &mut Diagnostics) -> T
         }
     }
     toc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_begin_tab_inside_an_open_tab_closes_it_with_a_warning() {
+        let mut d = Diagnostics::default();
+        let text = "# T\n\n:begin_tab:`rust`\nRust text.\n:begin_tab:`pytorch`\nPyTorch text.\n:end_tab:\n\nShared.\n";
+        let page = parse_page(Path::new("p.md"), text, &mut d);
+        assert_eq!((d.errors(), d.warnings()), (0, 1), "{:?}", d.items());
+        assert_eq!(d.items()[0].line, 5);
+        assert!(d.items()[0].message.contains("still open"), "{:?}", d.items());
+        let tabs: Vec<(String, Tabs)> = page.blocks.iter().map(|b| (crate::model::plain_text(match &b.kind {
+            BlockKind::Prose(p) => p,
+            BlockKind::Heading(h) => &h.content,
+            _ => unreachable!(),
+        }).trim().to_string(), b.tabs.clone())).collect();
+        assert_eq!(tabs[1], ("Rust text.".to_string(), Tabs::Only(vec!["rust".into()])));
+        assert_eq!(tabs[2], ("PyTorch text.".to_string(), Tabs::Only(vec!["pytorch".into()])));
+        assert_eq!(tabs[3], ("Shared.".to_string(), Tabs::All));
+    }
+
+    #[test]
+    fn a_tab_setup_cell_is_left_out() {
+        let mut d = Diagnostics::default();
+        let text = "```{.python .input}\n%load_ext d2lbook.tab\ntab.interact_select(['rust', 'pytorch'])\n```\n\n# T\n\n```{.python .input}\n%%tab pytorch\nx = 1\n```\n";
+        let page = parse_page(Path::new("p.md"), text, &mut d);
+        assert!(d.items().is_empty(), "{:?}", d.items());
+        assert_eq!(page.blocks.len(), 2, "{:?}", page.blocks);
+        assert_eq!(page.blocks[1].tabs, Tabs::Only(vec!["pytorch".into()]));
+    }
 }

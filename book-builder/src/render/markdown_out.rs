@@ -41,6 +41,16 @@ pub fn block_markdown(book: &Book, page: usize, block: &Block) -> Option<String>
         }
         BlockKind::Code(c) if c.executable => return None,
         BlockKind::Code(c) => format!("```{}\n{}\n```", c.lang, c.code),
+        BlockKind::Bibliography(_) => book
+            .bibliography
+            .sorted()
+            .iter()
+            .map(|e| {
+                let venue = if e.venue.is_empty() { String::new() } else { format!(" *{}*.", e.venue) };
+                format!("1. <a id=\"bib-{}\"></a>{} ({}). {}.{venue}", e.key, e.full_names.join(", "), e.year, e.title)
+            })
+            .collect::<Vec<_>>()
+            .join("\n"),
         BlockKind::Toc(toc) => {
             let here = &book.pages[page].stem;
             toc.pages

@@ -4,7 +4,7 @@
 //! | renderer | output |
 //! |---|---|
 //! | [`html::Html`] | the website, `<output_dir>/html` |
-//! | [`notebook::Notebooks`] | one `.ipynb` per page, `<output_dir>/html/notebooks` (inside the site, for its download links) |
+//! | [`notebook::Notebooks`] | one `.ipynb` per page and tab, `<output_dir>/html/notebooks` for the default tab and `notebooks_<tab>` beside it for each other tab (inside the site, for its download links) |
 //! | [`pdf::Pdf`] | the whole book, `<output_dir>/pdf/<title>.pdf` |
 //! | [`library::Library`] | the `//@save` cells as `d2l::book`, `[build] lib_dir`; `--check` compares instead |
 
@@ -30,12 +30,15 @@ use crate::passes::resolve::cite_keys;
 pub struct Layout {
     /// The website.
     pub html: PathBuf,
-    /// The `.ipynb` files.
+    /// The `.ipynb` files of the default tab (of the only tab, in a one-tab book).
     pub notebooks: PathBuf,
     /// The PDF's folder.
     pub pdf: PathBuf,
     /// The generated `d2l::book` modules.
     pub lib: PathBuf,
+    /// The book's code tabs, the default first. Each other tab's notebooks go beside the
+    /// default tab's folder, into `notebooks_<tab>`, as d2lbook does (`ipynb`, `ipynb_pytorch`).
+    pub tabs: Vec<String>,
 }
 
 impl Layout {
@@ -43,13 +46,30 @@ impl Layout {
     /// `lib_dir` (or the folder given on the command line).
     pub fn of(config: &Config, lib_dir: Option<PathBuf>) -> Layout {
         let out = config.output_dir();
-        Layout { html: out.join("html"), notebooks: out.join("html").join("notebooks"), pdf: out.join("pdf"), lib: lib_dir.unwrap_or_else(|| config.lib_dir()) }
+        Layout {
+            html: out.join("html"),
+            notebooks: out.join("html").join("notebooks"),
+            pdf: out.join("pdf"),
+            lib: lib_dir.unwrap_or_else(|| config.lib_dir()),
+            tabs: config.book.tabs.clone(),
+        }
     }
 
-    /// The folder of the notebooks as a URL relative to the site's root (`notebooks/`), when the
-    /// notebooks are inside the site.
-    pub fn notebooks_in_site(&self) -> Option<String> {
-        let rel = self.notebooks.strip_prefix(&self.html).ok()?;
+    /// The folder of the notebooks of `tab`: [`Layout::notebooks`] for the default tab,
+    /// `notebooks_<tab>` beside it for the others.
+    pub fn notebooks_of(&self, tab: &str) -> PathBuf {
+        if self.tabs.first().is_none_or(|default| default == tab) {
+            return self.notebooks.clone();
+        }
+        let name = self.notebooks.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "notebooks".into());
+        self.notebooks.with_file_name(format!("{name}_{tab}"))
+    }
+
+    /// The folder of `tab`'s notebooks as a URL relative to the site's root (`notebooks/`,
+    /// `notebooks_pytorch/`), when the notebooks are inside the site.
+    pub fn notebooks_in_site(&self, tab: &str) -> Option<String> {
+        let dir = self.notebooks_of(tab);
+        let rel = dir.strip_prefix(&self.html).ok()?;
         let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
         Some(if parts.is_empty() { String::new() } else { format!("{}/", parts.join("/")) })
     }
@@ -263,9 +283,12 @@ mod tests {
 
     #[test]
     fn notebooks_are_linked_inside_the_site() {
-        let layout = Layout { html: "/b/_build/html".into(), notebooks: "/b/_build/html/notebooks".into(), pdf: "/b/_build/pdf".into(), lib: "/b/lib".into() };
-        assert_eq!(layout.notebooks_in_site().as_deref(), Some("notebooks/"));
+        let tabs = vec!["rust".to_string(), "pytorch".to_string()];
+        let layout = Layout { html: "/b/_build/html".into(), notebooks: "/b/_build/html/notebooks".into(), pdf: "/b/_build/pdf".into(), lib: "/b/lib".into(), tabs };
+        assert_eq!(layout.notebooks_in_site("rust").as_deref(), Some("notebooks/"));
+        assert_eq!(layout.notebooks_in_site("pytorch").as_deref(), Some("notebooks_pytorch/"));
+        assert_eq!(layout.notebooks_of("pytorch"), Path::new("/b/_build/html/notebooks_pytorch"));
         let outside = Layout { notebooks: "/b/_build/notebooks".into(), ..layout };
-        assert_eq!(outside.notebooks_in_site(), None);
+        assert_eq!(outside.notebooks_in_site("rust"), None);
     }
 }

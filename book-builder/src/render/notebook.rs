@@ -1,7 +1,9 @@
-//! `build notebooks`: one nbformat 4.5 `.ipynb` per page.
+//! `build notebooks`: one nbformat 4.5 `.ipynb` per page and code tab.
 //!
-//! Consecutive non-code blocks become one markdown cell; executable cells of
-//! the default tab become code cells with their outputs, when evaluated.
+//! A tab's notebook holds only what that tab shows: consecutive non-code blocks become one
+//! markdown cell, the tab's executable cells become code cells. Outputs come from evaluating
+//! the default tab, so only its notebooks carry them. In a book with several tabs each tab
+//! writes its own folder ([`Layout::notebooks_of`]).
 
 use std::path::PathBuf;
 
@@ -27,15 +29,21 @@ impl Renderer for Notebooks {
 
     fn render(&self, ctx: &RenderContext) -> Result<Report> {
         let book = ctx.book;
-        let texts = render_each_page(book, |i| serde_json::to_string_pretty(&notebook(book, i)).map(|t| t + "\n"))?;
-        for (page, text) in book.pages.iter().zip(texts) {
-            let path = ctx.destination.join(format!("{}.ipynb", page.stem));
-            if let Some(dir) = path.parent() {
-                std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let mut written = Vec::new();
+        for tab in &book.config.book.tabs {
+            let dir = if tab == book.config.default_tab() { ctx.destination.clone() } else { ctx.layout.notebooks_of(tab) };
+            let texts = render_each_page(book, |i| serde_json::to_string_pretty(&notebook(book, i, tab)).map(|t| t + "\n"))?;
+            for (page, text) in book.pages.iter().zip(texts) {
+                let path = dir.join(format!("{}.ipynb", page.stem));
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                }
+                std::fs::write(&path, text?).with_context(|| format!("cannot write {}", path.display()))?;
             }
-            std::fs::write(&path, text?).with_context(|| format!("cannot write {}", path.display()))?;
+            written.push(if book.config.book.tabs.len() > 1 { format!("{} ({tab})", dir.display()) } else { dir.display().to_string() });
         }
-        Ok(Report::done(Default::default(), format!("notebooks: {} .ipynb files in {}", book.pages.len(), ctx.destination.display())))
+        let summary = format!("notebooks: {} .ipynb files in {}", book.pages.len() * written.len(), written.join(", "));
+        Ok(Report::done(Default::default(), summary))
     }
 }
 
@@ -52,9 +60,10 @@ pub fn md_link_to_ipynb(url: &str) -> String {
     }
 }
 
-/// The notebook JSON of page `page`.
-pub fn notebook(book: &Book, page: usize) -> Value {
-    let tab = book.config.default_tab();
+/// The notebook JSON of page `page` for code tab `tab`.
+pub fn notebook(book: &Book, page: usize, tab: &str) -> Value {
+    // Outputs are those of the default tab's run; another tab's code was not run.
+    let evaluated = tab == book.config.default_tab();
     let p = &book.pages[page];
     let mut cells: Vec<Value> = Vec::new();
     let mut markdown: Vec<String> = Vec::new();
@@ -91,17 +100,18 @@ pub fn notebook(book: &Book, page: usize) -> Value {
             metadata.insert("jupyter".into(), Value::Object(jupyter));
         }
         let id = format!("code-{}", cells.len());
+        let (count, outputs) = if evaluated { (cell.execution_count, cell.outputs.as_slice()) } else { (None, &[][..]) };
         cells.push(json!({
             "cell_type": "code",
             "id": id,
             "metadata": metadata,
-            "execution_count": cell.execution_count,
+            "execution_count": count,
             "source": cell.code,
-            "outputs": cell.outputs,
+            "outputs": outputs,
         }));
     }
     flush(&mut markdown, &mut cells);
-    if let Some((title, text)) = crate::render::notice_box(p) {
+    if let Some((title, text)) = crate::render::notice_box(p).filter(|_| evaluated) {
         let note = format!("> **{title}.** {text}");
         let at = usize::from(cells.first().is_some_and(|c| c["cell_type"] == "markdown"));
         cells.insert(at, json!({"cell_type": "markdown", "id": "synthetic-data-note", "metadata": {}, "source": note}));

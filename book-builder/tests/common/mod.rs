@@ -27,6 +27,14 @@ pub fn fixture_copy_with_outputs(edit: impl Fn(String) -> String) -> (tempfile::
     (dir, dst)
 }
 
+/// Copies the fixture book `tests/fixtures/<name>` into a new temporary folder and returns it.
+pub fn named_fixture_copy(name: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let dst = dir.path().join(name);
+    copy_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name), &dst);
+    (dir, dst)
+}
+
 fn copy_dir(src: &Path, dst: &Path) {
     std::fs::create_dir_all(dst).unwrap();
     for entry in std::fs::read_dir(src).unwrap() {

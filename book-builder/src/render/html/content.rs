@@ -2,7 +2,7 @@
 
 use pulldown_cmark::{CodeBlockKind, CowStr, Event, Tag, TagEnd};
 
-use super::{highlight::highlight, math::push_math, push_escaped};
+use super::{highlight::highlight, math::push_display_equation, math::push_math, push_escaped};
 use crate::model::{Anchor, Block, BlockKind, Book, Cell, Inline, MimeBundle, Output, Tabs, Toc};
 use crate::render::{role_pieces, strip_ansi, Dest, Piece};
 
@@ -22,7 +22,11 @@ impl Ctx<'_> {
         match dest {
             Dest::Page { page, id } if *page == self.page => format!("#{id}"),
             Dest::Page { page, id } => format!("{}{}.html#{id}", self.root, self.book.pages[*page].stem),
-            Dest::Bib(key) => format!("{}bibliography.html#bib-{key}", self.root),
+            Dest::Bib(key) => match self.book.bibliography_page() {
+                Some(page) if page == self.page => format!("#bib-{key}"),
+                Some(page) => format!("{}{}.html#bib-{key}", self.root, self.book.pages[page].stem),
+                None => format!("{}bibliography.html#bib-{key}", self.root),
+            },
         }
     }
 
@@ -51,7 +55,8 @@ pub fn render_blocks(ctx: &Ctx, blocks: &[Block]) -> String {
         let present: Vec<&String> = tabs.iter().filter(|t| group.iter().any(|b| b.tabs.names(tabs).contains(&t.as_str()))).collect();
         out.push_str("<div class=\"tab-group\">\n<div class=\"tab-bar\" role=\"tablist\">");
         for (k, t) in present.iter().enumerate() {
-            out.push_str(&format!("<button class=\"tab-button{}\" data-tab=\"{}\" role=\"tab\">{}</button>", if k == 0 { " active" } else { "" }, esc(t), esc(t)));
+            let (class, selected) = if k == 0 { (" active", "true") } else { ("", "false") };
+            out.push_str(&format!("<button class=\"tab-button{class}\" type=\"button\" data-tab=\"{}\" role=\"tab\" aria-selected=\"{selected}\">{}</button>", esc(t), esc(t)));
         }
         out.push_str("</div>\n");
         let shown = present.first().map(|s| s.as_str()).unwrap_or("");
@@ -105,13 +110,9 @@ fn render_block(ctx: &Ctx, block: &Block, out: &mut String) {
             out.push_str("</figcaption>\n</figure>\n");
         }
         BlockKind::Equation(e) => {
-            let id = if e.anchor.label.is_some() { format!(" id=\"{}\"", esc(&e.anchor.id)) } else { String::new() };
-            out.push_str(&format!("<div class=\"equation\"{id}>"));
-            push_math(out, &e.latex, true);
-            if let Some(n) = &e.anchor.number {
-                out.push_str(&format!("<span class=\"eqno\">({n})</span>"));
-            }
-            out.push_str("</div>\n");
+            let id = e.anchor.label.as_ref().map(|_| e.anchor.id.as_str());
+            push_display_equation(out, &e.latex, id, e.anchor.number.as_deref());
+            out.push('\n');
         }
         BlockKind::Table(t) => {
             out.push_str(&format!("<figure class=\"table\" id=\"{}\">\n<figcaption>", esc(&t.anchor.id)));
@@ -123,6 +124,7 @@ fn render_block(ctx: &Ctx, block: &Block, out: &mut String) {
         }
         BlockKind::Code(cell) => render_cell(cell, out),
         BlockKind::Toc(toc) => render_toc(ctx, toc, out),
+        BlockKind::Bibliography(_) => super::bibliography_list(ctx.book, out),
     }
 }
 
@@ -252,9 +254,8 @@ pub fn inline_html(ctx: &Ctx, inlines: &[Inline]) -> String {
                         events.push(Event::InlineHtml(s.into()));
                     }
                     Event::DisplayMath(t) => {
-                        let mut s = String::from("<div class=\"equation\">");
-                        push_math(&mut s, t, true);
-                        s.push_str("</div>");
+                        let mut s = String::new();
+                        push_display_equation(&mut s, t, None, None);
                         events.push(Event::InlineHtml(s.into()));
                     }
                     Event::Start(Tag::Link { link_type, dest_url, title, id }) => {

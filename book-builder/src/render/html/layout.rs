@@ -41,7 +41,8 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
         nav.push_str("</ul>");
         depth -= 1;
     }
-    let has_bib = !book.bibliography.entries.is_empty();
+    // The bibliography's own page, unless a page of the book places it.
+    let has_bib = !book.bibliography.entries.is_empty() && book.bibliography_page().is_none();
     if has_bib {
         let cur = if page_meta.is_none() { " class=\"current\"" } else { "" };
         nav.push_str(&format!("<ul><li><a href=\"{root}bibliography.html\"{cur}>References</a></li></ul>"));
@@ -60,8 +61,11 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
             footer.push_str(&format!("<a class=\"next\" rel=\"next\" href=\"{}\"><span>Next</span>{}</a>", ctx.page_url(n), esc(&crate::render::numbered_title(book, n))));
         }
         footer.push_str("</nav>");
-        if let Some(dir) = &meta.notebooks {
-            actions.push_str(&format!("<a class=\"download\" href=\"{root}{dir}{}.ipynb\" download>Notebook (.ipynb)</a>", book.pages[ctx.page].stem));
+        // One link per tab; the tab switch shows the chosen tab's (the default's without script).
+        let several = meta.notebooks.len() > 1;
+        for (k, (tab, dir)) in meta.notebooks.iter().enumerate() {
+            let (attrs, label) = if several { (format!(" data-tab=\"{}\"{}", esc(tab), if k == 0 { "" } else { " hidden" }), format!("Notebook ({}, .ipynb)", esc(tab))) } else { (String::new(), "Notebook (.ipynb)".to_string()) };
+            actions.push_str(&format!("<a class=\"download\"{attrs} href=\"{root}{dir}{}.ipynb\" download>{label}</a>", book.pages[ctx.page].stem));
         }
         if let Some(url) = &meta.discussion {
             actions.push_str(&format!("<a class=\"discussion\" href=\"{}\">Discussion</a>", esc(url)));
@@ -110,8 +114,9 @@ pub struct PageMeta {
     pub local_toc: String,
     /// Discussion URL, when configured.
     pub discussion: Option<String>,
-    /// Site-relative folder of the `.ipynb` files (`notebooks/`), when the site has them.
-    pub notebooks: Option<String>,
+    /// Each tab whose `.ipynb` files are in the site, with their site-relative folder
+    /// (`notebooks/`), the default tab first.
+    pub notebooks: Vec<(String, String)>,
 }
 
 /// "On this page": the page's level 2 and 3 headings.

@@ -3,6 +3,31 @@
 use pulldown_latex::config::DisplayMode;
 use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
 
+/// Appends a display equation: its MathML in a box of its own that scrolls sideways when the
+/// equation is wider than the page, and the number (when numbered) beside that box, so a wide
+/// equation never covers or pushes out its number.
+///
+/// ```text
+/// <div class="equation" id="eq_x"><div class="equation-body"><math display="block">…</math></div><span class="eqno">(3.1.2)</span></div>
+/// ```
+pub fn push_display_equation(out: &mut String, latex: &str, id: Option<&str>, number: Option<&str>) {
+    out.push_str("<div class=\"equation\"");
+    if let Some(id) = id {
+        out.push_str(" id=\"");
+        super::push_escaped(out, id);
+        out.push('"');
+    }
+    out.push_str("><div class=\"equation-body\">");
+    push_math(out, latex, true);
+    out.push_str("</div>");
+    if let Some(n) = number {
+        out.push_str("<span class=\"eqno\">(");
+        super::push_escaped(out, n);
+        out.push_str(")</span>");
+    }
+    out.push_str("</div>");
+}
+
 /// Appends MathML for `latex` to `out`; display math is a block.
 /// Unknown commands are rendered in red by the converter, never dropped.
 pub fn push_math(out: &mut String, latex: &str, display: bool) {
@@ -67,6 +92,17 @@ mod tests {
             super::push_math(&mut s, l, true);
             assert!(!s.contains("merror"), "{l}: {s}");
         }
+    }
+
+    #[test]
+    fn a_display_equation_scrolls_in_its_own_box_beside_its_number() {
+        let mut s = String::new();
+        super::push_display_equation(&mut s, r"f(\mathbf{X}) = x", Some("eq_f"), Some("7.6.1"));
+        assert!(s.starts_with("<div class=\"equation\" id=\"eq_f\"><div class=\"equation-body\"><math"), "{s}");
+        assert!(s.ends_with("</math></div><span class=\"eqno\">(7.6.1)</span></div>"), "{s}");
+        let mut s = String::new();
+        super::push_display_equation(&mut s, "x", None, None);
+        assert!(s.starts_with("<div class=\"equation\"><div class=\"equation-body\"><math") && s.ends_with("</math></div></div>"), "{s}");
     }
 
     #[test]

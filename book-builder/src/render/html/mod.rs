@@ -41,12 +41,15 @@ impl Renderer for Html {
         let diags = &mut found;
         std::fs::create_dir_all(out.join("_static")).with_context(|| format!("cannot create {}", out.display()))?;
         let sidebar = layout::sidebar_entries(book);
-        let notebooks = ctx.layout.notebooks_in_site();
-        let pages = render_each_page(book, |i| render_page(book, i, &sidebar, notebooks.as_deref()))?;
+        let notebooks: Vec<(String, String)> = book.config.book.tabs.iter().filter_map(|t| Some((t.clone(), ctx.layout.notebooks_in_site(t)?))).collect();
+        let pages = render_each_page(book, |i| render_page(book, i, &sidebar, &notebooks))?;
         for (page, html) in book.pages.iter().zip(pages) {
             write(&out.join(format!("{}.html", page.stem)), html.as_bytes())?;
         }
-        write(&out.join("bibliography.html"), bibliography_page(book, &sidebar).as_bytes())?;
+        // A page with `:bibliography:` holds the bibliography; otherwise it gets a page of its own.
+        if book.bibliography_page().is_none() {
+            write(&out.join("bibliography.html"), bibliography_page(book, &sidebar).as_bytes())?;
+        }
         let css = format!("{CSS}\n/* syntax highlighting (syntect) */\n{}", highlight::stylesheet());
         write(&out.join("_static/d2l.css"), css.as_bytes())?;
         write(&out.join("_static/d2l.js"), JS.as_bytes())?;
@@ -56,9 +59,9 @@ impl Renderer for Html {
     }
 }
 
-/// The full HTML of page `i`; `notebooks` is the site-relative folder of the `.ipynb` files
-/// (`notebooks/`), when the site has them.
-pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)], notebooks: Option<&str>) -> String {
+/// The full HTML of page `i`; `notebooks` holds each tab with the site-relative folder of its
+/// `.ipynb` files (`notebooks/`), for the tabs whose notebooks are in the site.
+pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)], notebooks: &[(String, String)]) -> String {
     let page = &book.pages[i];
     let ctx = Ctx { book, page: i, root: crate::render::root_prefix(&page.stem) };
     let mut body = content::render_blocks(&ctx, &page.blocks);
@@ -69,22 +72,26 @@ pub fn render_page(book: &Book, i: usize, sidebar: &[(usize, usize)], notebooks:
         let at = body.find("</h1>\n").map_or(0, |i| i + "</h1>\n".len());
         body.insert_str(at, &notice);
     }
-    let meta = layout::PageMeta { local_toc: layout::local_toc(book, i), discussion: layout::discussion_url(book, i), notebooks: notebooks.map(str::to_owned) };
+    let meta = layout::PageMeta { local_toc: layout::local_toc(book, i), discussion: layout::discussion_url(book, i), notebooks: notebooks.to_vec() };
     layout::page(&ctx, &esc(&crate::render::numbered_title(book, i)), &body, sidebar, Some(&meta))
 }
 
 fn bibliography_page(book: &Book, sidebar: &[(usize, usize)]) -> String {
     let ctx = Ctx { book, page: usize::MAX, root: String::new() };
-    let mut body = String::from("<h1 id=\"references\">References</h1>\n<ol class=\"bibliography\">\n");
-    let mut entries: Vec<_> = book.bibliography.entries.values().collect();
-    entries.sort_by(|a, b| (a.family_names.first(), &a.year).cmp(&(b.family_names.first(), &b.year)));
-    for e in entries {
+    let mut body = String::from("<h1 id=\"references\">References</h1>\n");
+    bibliography_list(book, &mut body);
+    layout::page(&ctx, "References", &body, sidebar, None)
+}
+
+/// The book's bibliography as a list whose items carry the ids citations link to.
+pub fn bibliography_list(book: &Book, out: &mut String) {
+    out.push_str("<ol class=\"bibliography\">\n");
+    for e in book.bibliography.sorted() {
         let title = if e.url.is_empty() { esc(&e.title) } else { format!("<a href=\"{}\">{}</a>", esc(&e.url), esc(&e.title)) };
         let venue = if e.venue.is_empty() { String::new() } else { format!(" <i>{}</i>.", esc(&e.venue)) };
-        body.push_str(&format!("<li id=\"bib-{}\">{} ({}). {title}.{venue}</li>\n", esc(&e.key), esc(&e.full_names.join(", ")), esc(&e.year)));
+        out.push_str(&format!("<li id=\"bib-{}\">{} ({}). {title}.{venue}</li>\n", esc(&e.key), esc(&e.full_names.join(", ")), esc(&e.year)));
     }
-    body.push_str("</ol>\n");
-    layout::page(&ctx, "References", &body, sidebar, None)
+    out.push_str("</ol>\n");
 }
 
 /// Writes a file of the site whole or not at all (a temporary file, then a rename), so that

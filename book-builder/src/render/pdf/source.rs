@@ -55,6 +55,8 @@ pub struct Writer<'a> {
     warnings: Vec<(usize, usize, String)>,
     pub(super) after_expr: bool,
     outputs_made: usize,
+    /// Whether a `:bibliography:` block has placed the entries (their labels exist once).
+    bibliography_placed: bool,
 }
 
 /// The label of a bibliography entry.
@@ -77,7 +79,7 @@ fn in_pdf(book: &Book, page: usize) -> bool {
 impl<'a> Writer<'a> {
     /// A writer for `book`.
     pub fn new(book: &'a Book, plain: &'a HashSet<(usize, usize)>) -> Writer<'a> {
-        let mut w = Writer { book, plain, current: (0, 0), labels: HashSet::new(), files: Vec::new(), file_paths: HashMap::new(), warnings: Vec::new(), after_expr: false, outputs_made: 0 };
+        let mut w = Writer { book, plain, current: (0, 0), labels: HashSet::new(), files: Vec::new(), file_paths: HashMap::new(), warnings: Vec::new(), after_expr: false, outputs_made: 0, bibliography_placed: false };
         w.labels = w.emitted_labels();
         w
     }
@@ -146,7 +148,11 @@ impl<'a> Writer<'a> {
                 }
             }
         }
-        self.bibliography(&mut out);
+        // At the end, unless a page of the PDF placed it with `:bibliography:`.
+        if !self.bibliography_placed && !book.bibliography.entries.is_empty() {
+            out.push_str("#heading(level: 1)[References]\n\n");
+            self.bibliography(&mut out);
+        }
         Generated { source: out, files: self.files, origins, warnings: self.warnings }
     }
 
@@ -207,6 +213,11 @@ impl<'a> Writer<'a> {
             }
             BlockKind::Code(cell) => self.cell(out, cell),
             BlockKind::Toc(_) => {}
+            BlockKind::Bibliography(_) if !self.bibliography_placed => {
+                self.bibliography_placed = true;
+                self.bibliography(out);
+            }
+            BlockKind::Bibliography(_) => {}
         }
     }
 
@@ -341,14 +352,9 @@ impl<'a> Writer<'a> {
         Some(path)
     }
 
+    /// The bibliography's entries, each with the label citations link to.
     fn bibliography(&mut self, out: &mut String) {
-        let mut entries: Vec<_> = self.book.bibliography.entries.values().collect();
-        if entries.is_empty() {
-            return;
-        }
-        entries.sort_by(|a, b| (a.family_names.first(), &a.year).cmp(&(b.family_names.first(), &b.year)));
-        out.push_str("#heading(level: 1)[References]\n\n");
-        for e in entries {
+        for e in self.book.bibliography.sorted() {
             let title = if e.url.is_empty() { markup(&e.title) } else { format!("#link({})[{}]", string(&e.url), markup(&e.title)) };
             let venue = if e.venue.is_empty() { String::new() } else { format!(" #emph[{}].", markup(&e.venue)) };
             out.push_str(&format!(
