@@ -15,7 +15,7 @@ use std::time::Instant;
 use super::chart::Plot;
 use super::series::Series;
 use super::BoardOptions;
-use crate::display::{frontend, DisplayHandle, Frontend};
+use crate::display::{frontend, DisplayHandle, Frontend, Show};
 
 /// What the board's display needs: options, plotted points, the display itself.
 pub(super) struct Live {
