@@ -59,7 +59,7 @@ fn each_group_of_alternative_cells_gets_one_tab_bar() {
     assert!(basics.select(&sel("#eq_affine .equation-body math[display=block]")).next().is_some());
     let layers = page(&root, "chapter_tensors/layers.html");
     let eqref = layers.select(&sel("a.reference")).find(|a| text(*a) == "(1.1.1)").expect("a reference to the equation");
-    assert_eq!(eqref.value().attr("href"), Some("basics.html#eq_affine"));
+    assert_eq!(eqref.value().attr("href"), Some("../chapter_tensors/basics.html#eq_affine"));
     // A notebook link per tab; the default one shows until another tab is chosen.
     let links: Vec<(&str, &str, bool)> =
         basics.select(&sel(".page-actions a.download")).map(|a| (a.value().attr("data-tab").unwrap(), a.value().attr("href").unwrap(), a.value().attr("hidden").is_some())).collect();
@@ -127,7 +127,7 @@ fn each_tab_gets_a_notebook_folder_with_only_its_cells() {
     assert!(markdown.contains("```bash\ncargo run\n```"), "listings belong to every tab: {markdown}");
     // Links between notebooks stay inside the tab's folder.
     let layers = sources(&notebook(&torch_dir, "chapter_tensors/layers.ipynb"), "markdown").join("\n");
-    assert!(layers.contains("(basics.ipynb#eq_affine)"), "{layers}");
+    assert!(layers.contains("(../chapter_tensors/basics.ipynb#eq_affine)"), "{layers}");
     assert_eq!(sources(&notebook(&torch_dir, "chapter_tensors/layers.ipynb"), "code"), ["layer = torch.nn.Linear(4, 2)"]);
 }
 
