@@ -8,7 +8,13 @@
 //! libtorch's CUDA backend is there and which GPUs are visible) and the thread settings
 //! ([`ENGINE_ENV`]). The key is a SHA-256 over all of them; the part that is the same for
 //! every notebook is hashed once.
+//!
+//! The generated chapter modules of `d2l` (`src/book/chapter_*.rs`, one per chapter that saves
+//! code) count only for the notebooks that can see them: those of the module's own chapter and
+//! of the chapters after it in the book's order. A new `//@save` item in chapter 14 re-runs
+//! chapters 14 and later, not 1–13. Every other file of the crate counts for every notebook.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
@@ -27,7 +33,13 @@ const FORMAT: &str = "d2l-book eval v2";
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
     digest: [u8; 32],
+    /// The hash of each generated chapter module (`src/book/<module>.rs` and its lines in
+    /// `src/book/mod.rs`), by module name.
+    chapters: BTreeMap<String, [u8; 32]>,
 }
+
+/// The folder of `d2l`'s generated chapter modules.
+const BOOK_DIR: &str = "src/book";
 
 impl Environment {
     /// Hashes the `d2l` crate at `d2l_crate` (its `Cargo.toml` and every file under `src/`),
@@ -43,6 +55,7 @@ impl Environment {
             field(&mut h, var.as_bytes());
             field(&mut h, std::env::var(var).unwrap_or_default().as_bytes());
         }
+        let mut chapters = BTreeMap::new();
         if let Some(krate) = d2l_crate {
             let manifest = krate.join("Cargo.toml");
             let text = std::fs::read(&manifest).with_context(|| format!("cannot read {} (set D2L_CRATE_PATH to the d2l crate)", manifest.display()))?;
@@ -56,11 +69,24 @@ impl Environment {
                 .map(|e| e.into_path())
                 .collect();
             files.sort();
+            let modules = chapter_modules(&krate.join(BOOK_DIR));
+            let mut module_text: BTreeMap<String, Sha256> = modules.iter().map(|m| (m.clone(), Sha256::new())).collect();
             for file in files {
                 let rel = file.strip_prefix(krate).unwrap_or(&file);
-                field(&mut h, rel.to_string_lossy().as_bytes());
-                field(&mut h, &std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?);
+                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                if rel == Path::new(BOOK_DIR).join("mod.rs") {
+                    split_book_index(&bytes, &modules, &mut h, &mut module_text);
+                    continue;
+                }
+                let module = rel.parent().filter(|p| *p == Path::new(BOOK_DIR)).and(rel.file_stem()).and_then(|s| s.to_str());
+                let target = match module.and_then(|m| module_text.get_mut(m)) {
+                    Some(module_hash) => module_hash,
+                    None => &mut h,
+                };
+                field(target, rel.to_string_lossy().as_bytes());
+                field(target, &bytes);
             }
+            chapters = module_text.into_iter().map(|(m, hash)| (m, hash.finalize().into())).collect();
             // The workspace lock file pins what `d2l` is built with.
             let lock = std::fs::read(krate.join("..").join("Cargo.lock")).unwrap_or_default();
             field(&mut h, b"Cargo.lock");
@@ -71,15 +97,55 @@ impl Environment {
             field(&mut h, var.as_bytes());
             field(&mut h, std::env::var(var).unwrap_or_default().as_bytes());
         }
-        Ok(Environment { digest: h.finalize().into() })
+        Ok(Environment { digest: h.finalize().into(), chapters })
     }
 
-    /// The key of a notebook with these code cells.
-    pub fn key<'a>(&self, cells: impl IntoIterator<Item = &'a str>) -> String {
+    /// The key of a notebook with these code cells that sees the generated chapter modules
+    /// `visible` (its own chapter's and those of the chapters before it). A generated module
+    /// of no chapter in `visible` counts only if no notebook's chapter owns it: see
+    /// [`Environment::unowned`].
+    pub fn key<'a>(&self, cells: impl IntoIterator<Item = &'a str>, visible: &[String]) -> String {
         let mut h = Sha256::new();
         field(&mut h, &self.digest);
+        for (module, digest) in &self.chapters {
+            if visible.contains(module) {
+                field(&mut h, module.as_bytes());
+                field(&mut h, digest);
+            }
+        }
         field(&mut h, code_hash(cells).as_bytes());
         hex(&h.finalize())
+    }
+
+    /// The generated modules that belong to none of `chapters` (a chapter removed from the
+    /// book, or one evaluated elsewhere): every notebook sees them, to be safe.
+    pub fn unowned(&self, chapters: &[String]) -> Vec<String> {
+        self.chapters.keys().filter(|m| !chapters.contains(m)).cloned().collect()
+    }
+}
+
+/// The chapter modules generated into `book_dir`: every `*.rs` but `mod.rs`.
+fn chapter_modules(book_dir: &Path) -> Vec<String> {
+    let Ok(entries) = std::fs::read_dir(book_dir) else { return Vec::new() };
+    let mut modules: Vec<String> = entries
+        .flatten()
+        .filter_map(|e| e.path().file_stem().and_then(|s| s.to_str()).map(str::to_owned).filter(|_| e.path().extension().is_some_and(|x| x == "rs")))
+        .filter(|m| m != "mod")
+        .collect();
+    modules.sort();
+    modules
+}
+
+/// Hashes `src/book/mod.rs` line by line: a line that names a chapter module (`pub mod x;`,
+/// `pub use self::x::*;`) goes to that module's hash, every other line to the common one.
+fn split_book_index(bytes: &[u8], modules: &[String], common: &mut Sha256, per_module: &mut BTreeMap<String, Sha256>) {
+    field(common, b"src/book/mod.rs");
+    for line in String::from_utf8_lossy(bytes).lines() {
+        let owner = modules.iter().find(|m| line.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == m.as_str()));
+        match owner.and_then(|m| per_module.get_mut(m)) {
+            Some(module_hash) => field(module_hash, line.as_bytes()),
+            None => field(common, line.as_bytes()),
+        }
     }
 }
 
@@ -134,10 +200,10 @@ mod tests {
         std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
         std::fs::write(krate.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
         let env = Environment::compute(Some(&krate), None).unwrap();
-        let a = env.key(["let x = 1;", "x"]);
-        assert_eq!(a, env.key(["let x = 1;", "x"]));
-        assert_ne!(a, env.key(["let x = 1;x", ""]), "cell boundaries count");
-        assert_ne!(a, env.key(["let x = 2;", "x"]));
+        let a = env.key(["let x = 1;", "x"], &[]);
+        assert_eq!(a, env.key(["let x = 1;", "x"], &[]));
+        assert_ne!(a, env.key(["let x = 1;x", ""], &[]), "cell boundaries count");
+        assert_ne!(a, env.key(["let x = 2;", "x"], &[]));
         std::fs::write(krate.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
         let changed = Environment::compute(Some(&krate), None).unwrap();
         std::env::set_var("OMP_NUM_THREADS", "7");
@@ -150,8 +216,45 @@ mod tests {
         let cpu = Environment::compute(Some(&krate), Some(&torch)).unwrap();
         std::fs::write(torch.join("lib/libtorch_cuda.so"), "").unwrap();
         assert_ne!(cpu, Environment::compute(Some(&krate), Some(&torch)).unwrap(), "a CUDA backend counts");
-        assert_ne!(a, changed.key(["let x = 1;", "x"]), "a d2l source change invalidates");
+        assert_ne!(a, changed.key(["let x = 1;", "x"], &[]), "a d2l source change invalidates");
         assert_eq!(code_hash(["a"]), code_hash(["a"]));
         assert_eq!(a.len(), 64);
+    }
+
+    #[test]
+    fn a_chapter_module_counts_only_for_its_chapter_and_later_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let krate = dir.path().join("d2l");
+        std::fs::create_dir_all(krate.join("src/book")).unwrap();
+        std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
+        std::fs::write(krate.join("src/lib.rs"), "pub mod book;\n").unwrap();
+        let index = |modules: &[&str]| modules.iter().map(|m| format!("pub mod {m};\npub use self::{m}::*;\n")).collect::<String>();
+        std::fs::write(krate.join("src/book/mod.rs"), format!("//! generated\n{}", index(&["chapter_a", "chapter_b"]))).unwrap();
+        std::fs::write(krate.join("src/book/chapter_a.rs"), "pub fn a() {}\n").unwrap();
+        std::fs::write(krate.join("src/book/chapter_b.rs"), "pub fn b() {}\n").unwrap();
+        let (early, late) = (vec!["chapter_a".to_string()], vec!["chapter_a".to_string(), "chapter_b".to_string()]);
+        let keys = || {
+            let env = Environment::compute(Some(&krate), None).unwrap();
+            (env.key(["a()"], &early), env.key(["b()"], &late))
+        };
+        let before = keys();
+        // A later chapter saves something new: the earlier chapter's key stays.
+        std::fs::write(krate.join("src/book/chapter_b.rs"), "pub fn b() {}\npub fn b2() {}\n").unwrap();
+        let after_b = keys();
+        assert_eq!(before.0, after_b.0, "chapter a cannot see chapter b");
+        assert_ne!(before.1, after_b.1, "chapter b sees its own module");
+        // A new chapter module (and its lines in mod.rs) is invisible to both.
+        std::fs::write(krate.join("src/book/chapter_c.rs"), "pub fn c() {}\n").unwrap();
+        std::fs::write(krate.join("src/book/mod.rs"), format!("//! generated\n{}", index(&["chapter_a", "chapter_b", "chapter_c"]))).unwrap();
+        assert_eq!(after_b, keys(), "chapter c is later than both");
+        // An earlier chapter's module and the crate's own code count for everyone.
+        std::fs::write(krate.join("src/book/chapter_a.rs"), "pub fn a() { }\n").unwrap();
+        let after_a = keys();
+        assert!(after_a.0 != after_b.0 && after_a.1 != after_b.1);
+        std::fs::write(krate.join("src/lib.rs"), "pub mod book;\npub fn infra() {}\n").unwrap();
+        let after_lib = keys();
+        assert!(after_lib.0 != after_a.0 && after_lib.1 != after_a.1);
+        let env = Environment::compute(Some(&krate), None).unwrap();
+        assert_eq!(env.unowned(&late), ["chapter_c"]);
     }
 }

@@ -14,6 +14,7 @@
 pub mod collect;
 pub mod key;
 pub mod progress;
+pub mod schedule;
 pub mod store;
 
 use std::path::{Path, PathBuf};
@@ -138,6 +139,8 @@ struct Job {
     cells: Vec<(String, usize)>,
     key: String,
     code_hash: String,
+    /// Seconds the notebook took when it last ran, if it ran before.
+    previous_seconds: Option<f64>,
 }
 
 /// What running one notebook gave.
@@ -145,6 +148,8 @@ struct Ran {
     job: usize,
     cells: Vec<CellOutputs>,
     failure: Option<Failure>,
+    /// Wall-clock seconds, engine start included.
+    seconds: f64,
 }
 
 /// Runs every notebook whose stored outputs are stale, attaches all outputs to the book and
@@ -161,6 +166,9 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
     let mut report = EvalReport::default();
     let mut jobs = Vec::new();
     let mut from_cache = Vec::new();
+    let visible = schedule::visible_modules(book);
+    let book_chapters: Vec<String> = visible.last().cloned().unwrap_or_default();
+    let unowned = env.unowned(&book_chapters);
     for (i, page) in book.pages.iter().enumerate() {
         let mut cells = Vec::new();
         let mut other_lang = None;
@@ -184,7 +192,8 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         }
         report.stats.notebooks += 1;
         let codes = || cells.iter().map(|(c, _)| c.as_str());
-        let (key, code_hash) = (env.key(codes()), key::code_hash(codes()));
+        let sees: Vec<String> = visible[i].iter().chain(&unowned).cloned().collect();
+        let (key, code_hash) = (env.key(codes(), &sees), key::code_hash(codes()));
         // A damaged store file is no reason to stop: the page runs again and replaces it.
         let stored = store::read(&out_dir, &page.stem).unwrap_or_else(|message| {
             eprintln!("{message}: running {} again", page.path.display());
@@ -195,7 +204,10 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
                 report.stats.cached += 1;
                 from_cache.push((i, stored.cells));
             }
-            _ => jobs.push(Job { page: i, name: page.stem.clone(), path: page.path.clone(), cells, key, code_hash }),
+            stale => {
+                let previous_seconds = stale.and_then(|s| s.seconds);
+                jobs.push(Job { page: i, name: page.stem.clone(), path: page.path.clone(), cells, key, code_hash, previous_seconds })
+            }
         }
     }
     for (i, cells) in from_cache {
@@ -210,7 +222,7 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         match ran.failure {
             Some(failure) => report.failures.push(failure),
             None => {
-                let stored = store::Stored { key: job.key.clone(), code_hash: job.code_hash.clone(), source: job.path.display().to_string(), cells: ran.cells.clone() };
+                let stored = store::Stored { key: job.key.clone(), code_hash: job.code_hash.clone(), source: job.path.display().to_string(), seconds: Some(ran.seconds), cells: ran.cells.clone() };
                 store::write(&out_dir, &job.name, &stored)?;
             }
         }
@@ -229,18 +241,22 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
         return Vec::new();
     }
     let bars = progress::Progress::new(jobs.len(), opts.progress);
+    let previous: Vec<Option<f64>> = jobs.iter().map(|j| j.previous_seconds).collect();
+    let sizes: Vec<usize> = jobs.iter().map(|j| j.cells.len()).collect();
+    let order = schedule::longest_first(&previous, &sizes);
     let next = AtomicUsize::new(0);
     let stop = AtomicBool::new(false);
     let (tx, rx) = mpsc::channel();
     std::thread::scope(|s| {
         for _ in 0..opts.jobs.clamp(1, jobs.len()) {
             let tx = tx.clone();
-            let (next, stop, bars) = (&next, &stop, &bars);
+            let (next, stop, bars, order) = (&next, &stop, &bars, &order);
             s.spawn(move || loop {
-                let k = next.fetch_add(1, Ordering::SeqCst);
-                if k >= jobs.len() || stop.load(Ordering::SeqCst) {
+                let n = next.fetch_add(1, Ordering::SeqCst);
+                if n >= jobs.len() || stop.load(Ordering::SeqCst) {
                     break;
                 }
+                let k = order[n];
                 let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
                 let ran = run_notebook(k, &jobs[k], engine_options, root, &bar, opts.cell_timeout);
                 bars.done(&bar);
@@ -262,19 +278,26 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
 
 /// Runs one notebook's cells in order in a fresh engine, stopping at the first failure.
 fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> Ran {
+    let started = std::time::Instant::now();
+    let (cells, failure) = run_cells(job, engine_options, root, bar, limit);
+    Ran { job: k, cells, failure, seconds: started.elapsed().as_secs_f64() }
+}
+
+/// The cells of `job` run in a fresh engine: their outputs, and the failure that stopped them.
+fn run_cells(job: &Job, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> (Vec<CellOutputs>, Option<Failure>) {
     let mut engine = match Engine::new(engine_options.clone()) {
         Ok(engine) => engine,
         Err(e) => {
             let error = CellError::new("EngineError", format!("cannot start the evaluation engine: {e:#}"));
             let line = job.cells.first().map_or(1, |c| c.1);
-            return Ran { job: k, cells: Vec::new(), failure: Some(Failure { path: job.path.clone(), cell: 1, line, error }) };
+            return (Vec::new(), Some(Failure { path: job.path.clone(), cell: 1, line, error }));
         }
     };
     // Starting the engine and loading `d2l` can take minutes on a cold cache: it must not count
     // against the first cell's time limit.
     if let Err(error) = engine.wait_ready() {
         let line = job.cells.first().map_or(1, |c| c.1 + 1);
-        return Ran { job: k, cells: Vec::new(), failure: Some(Failure { path: job.path.clone(), cell: 1, line, error }) };
+        return (Vec::new(), Some(Failure { path: job.path.clone(), cell: 1, line, error }));
     }
     let mut cells = Vec::with_capacity(job.cells.len());
     for (n, (code, fence_line)) in job.cells.iter().enumerate() {
@@ -285,10 +308,10 @@ fn run_notebook(k: usize, job: &Job, engine_options: &EngineOptions, root: &Path
         bar.inc(1);
         if let Err(error) = result {
             let line = source_line(root, &job.path, *fence_line, code, &error);
-            return Ran { job: k, cells, failure: Some(Failure { path: job.path.clone(), cell: n + 1, line, error }) };
+            return (cells, Some(Failure { path: job.path.clone(), cell: n + 1, line, error }));
         }
     }
-    Ran { job: k, cells, failure: None }
+    (cells, None)
 }
 
 /// Runs `run` on `engine`, interrupting the cell if it takes longer than `limit`; a stopped

@@ -16,6 +16,10 @@ pub struct Stored {
     pub code_hash: String,
     /// The notebook's source path, for people reading the folder.
     pub source: String,
+    /// Seconds the notebook took to run (engine start included), to run the longest first
+    /// next time.
+    #[serde(default)]
+    pub seconds: Option<f64>,
     /// Outputs of each executable cell of the default tab, in order.
     pub cells: Vec<CellOutputs>,
 }
@@ -71,6 +75,6 @@ pub fn import(book: &crate::model::Book, page: usize, cells: Vec<CellOutputs>) -
     let p = &book.pages[page];
     let (tab, tabs) = (book.config.default_tab(), &book.config.book.tabs);
     let code_hash = super::key::code_hash(p.input_cells(tab, tabs).map(|c| c.code.as_str()));
-    let stored = Stored { key: "imported".into(), code_hash, source: p.path.display().to_string(), cells };
+    let stored = Stored { key: "imported".into(), code_hash, source: p.path.display().to_string(), seconds: None, cells };
     write(&book.config.output_dir(), &p.stem, &stored)
 }
