@@ -2,33 +2,16 @@
 //! `end_of_cell` draws every registered board of the process, which would disturb the
 //! throttling checks in `tests/plot.rs` that run in parallel.
 
-use std::io::Write;
-use std::sync::{Arc, Mutex};
+mod common;
+
+use common::Shared;
 use std::time::Duration;
 
 use d2l::display::Frontend;
 use d2l::plot::ProgressBoard;
 
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn displays(&self) -> usize {
-        String::from_utf8(self.0.lock().unwrap().clone())
-            .unwrap()
-            .matches("application/vnd.d2l.display+json")
-            .count()
-    }
+fn displays(out: &Shared) -> usize {
+    out.text().matches("application/vnd.d2l.display+json").count()
 }
 
 #[test]
@@ -42,16 +25,16 @@ fn a_board_filled_in_a_blink_is_shown_at_the_end_of_the_cell() {
         board.draw(i as f64, 1.0 / (1.0 + i as f64), "loss", 1);
     }
     assert_eq!(
-        out.displays(),
+        displays(&out),
         0,
         "faster than the redraw interval: nothing drawn yet"
     );
     // evcxr moves a cell's variables into its store after the cell: the board moves too.
     let moved = Box::new(board);
     d2l::plot::evcxr_end_of_cell();
-    assert_eq!(out.displays(), 1, "the end of the cell draws the board");
+    assert_eq!(displays(&out), 1, "the end of the cell draws the board");
     assert_eq!(moved.render_count(), 1);
     d2l::plot::end_of_cell();
-    assert_eq!(out.displays(), 1, "nothing new: no second figure");
+    assert_eq!(displays(&out), 1, "nothing new: no second figure");
     drop(moved);
 }

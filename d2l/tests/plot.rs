@@ -1,9 +1,10 @@
 //! Figures are checked by parsing their SVG: the series drawn (by colour), the legend's text, the
 //! axis labels and ticks, and the progress board's display protocol.
 
+mod common;
+
+use common::Shared;
 use std::collections::BTreeSet;
-use std::io::Write;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use d2l::display::{Frontend, Show};
@@ -235,26 +236,6 @@ fn heatmaps_have_labels_titles_and_a_colour_bar() {
     assert_eq!(svg.texts.iter().filter(|t| *t == "Queries").count(), 2, "left of each row");
     assert!(svg.has_text("h3"));
     assert!(show_heatmaps(&Tensor::rand([3], (Kind::Float, Device::Cpu)), "k", "q").try_figure().is_err());
-}
-
-/// A writer the test can read back after the board has written into it.
-#[derive(Clone, Default)]
-struct Shared(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Shared {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Shared {
-    fn text(&self) -> String {
-        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
-    }
 }
 
 /// (svg payload, display_id, update) of each bundle written.
