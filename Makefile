@@ -7,10 +7,12 @@ PY := $(CACHE)/py/bin/python
 setup:
 	scripts/setup
 
-# Builds the book from notebooks/ (HTML, notebooks, PDF, and the d2l crate check).
+# Builds the book from notebooks/ (HTML, notebooks, PDF, the d2l crate check, and the d2l API
+# reference under api/ of the site, which the tools appendix links to).
 book: setup
 	cargo build --workspace --bins
 	cargo run -p d2l-book -- build all
+	scripts/api-docs
 
 # The book as CI builds it, offline: the data hub's small files come from ../shared/data into a
 # cache, Fashion-MNIST is the labelled synthetic stand-in, the hub URL is unreachable (nothing is
@@ -27,6 +29,7 @@ book-offline: setup
 	cp -u $(SHARED_DATA)/*.csv $(SHARED_DATA)/*.txt $(SHARED_DATA)/*.dat $(CACHE)/offline-data/
 	cargo build -p d2l-book
 	$(OFFLINE_ENV) cargo run -q -p d2l-book -- build all --warning-is-error -j 2
+	scripts/api-docs
 
 # Runs the whole test suite: Rust unit, integration and doc tests, the crate-vs-book check, the
 # check that vendor/evcxr is the published evcxr plus its patch file, the offline book build
