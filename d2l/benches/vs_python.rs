@@ -9,6 +9,11 @@
 //! module outside the timed region and times `fit`; the summary gives training examples per
 //! second (min and median over the repetitions) and the ratio of the medians, Rust over Python.
 //!
+//! A third side is the floor: the same model, optimizer and batches in a hand-written tch loop
+//! (no board, no metrics, batches gathered before the clock). A second table gives the book's
+//! `Trainer` (board on) against it: the trainer's overhead, to be at most 5 % on the MLP and
+//! LeNet. `D2L_BENCH_SIDES=rust` runs the trainer and the floor without Python.
+//!
 //! Settings: `D2L_BENCH_REPS` (default 3), `D2L_BENCH_THREADS` (default: all cores),
 //! `D2L_BENCH_TASKS` (e.g. `softmax,mlp`), `D2L_BENCH_SIDES` (`rust` or `python` alone), `D2L_BENCH_PYTHON` (default: the bench venv of
 //! `scripts/bench-setup`), `D2L_BENCH_DEVICE=cpu|cuda` (default: `d2l::try_gpu()`).
@@ -16,7 +21,7 @@
 #[path = "vs_python/sides.rs"]
 mod sides;
 
-use sides::{python_side, rust_side, Summary, Task};
+use sides::{floor_side, python_side, rust_side, FloorSummary, Summary, Task};
 
 const TASKS: [Task; 3] = [
     Task { name: "softmax", batch_size: 256, lr: 0.1, target: 1.5 },
@@ -58,8 +63,12 @@ fn main() {
     // `D2L_BENCH_SIDES=rust` (or `python`) runs one side alone, for profiling; no ratios then.
     let sides = std::env::var("D2L_BENCH_SIDES").unwrap_or_else(|_| "both".into());
     let mut summaries = Vec::new();
+    let mut floors = Vec::new();
     for task in tasks {
         let rust = if sides == "python" { Vec::new() } else { rust_side(task, reps, device) };
+        if sides != "python" {
+            floors.push(FloorSummary::new(task, rust.clone(), floor_side(task, reps, device)));
+        }
         let python = if sides == "rust" {
             Vec::new()
         } else {
@@ -73,5 +82,10 @@ fn main() {
     println!("{}", Summary::header());
     for summary in &summaries {
         println!("{summary}");
+    }
+    println!();
+    println!("{}", FloorSummary::header());
+    for floor in &floors {
+        println!("{floor}");
     }
 }
