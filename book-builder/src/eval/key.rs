@@ -192,8 +192,13 @@ fn hex(bytes: &[u8]) -> String {
 mod tests {
     use super::*;
 
+    /// Keys read the thread settings from the environment, and one test changes them: the
+    /// tests that compare keys take turns.
+    static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
     #[test]
     fn keys_follow_code_and_crate_sources() {
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let krate = dir.path().join("d2l");
         std::fs::create_dir_all(krate.join("src")).unwrap();
@@ -223,6 +228,7 @@ mod tests {
 
     #[test]
     fn a_chapter_module_counts_only_for_its_chapter_and_later_ones() {
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
         let krate = dir.path().join("d2l");
         std::fs::create_dir_all(krate.join("src/book")).unwrap();
