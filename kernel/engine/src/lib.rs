@@ -210,6 +210,22 @@ impl Engine {
         self.ensure_ready(&mut discard)
     }
 
+    /// Makes the engine as good as a new one for the next notebook: evcxr's `:clear` drops
+    /// every variable, item and `use` and restarts the evaluation process, then `d2l` is loaded
+    /// again. What stays is what only costs time: the compiled dependencies and rust-analyzer's
+    /// index of them, so the next notebook's first `let` does not wait ~13 s for the analysis to
+    /// warm up again (measured through the kernel: 14.1 s in a new engine, 0.9 s after a reset).
+    pub fn reset(&mut self) -> Result<(), CellError> {
+        self.wait_ready()?;
+        self.run_quietly(":clear")?;
+        if let Some(code) = self.preload_code.clone() {
+            let verdict = self.run_quietly(&code);
+            self.preload = Some(verdict.clone());
+            verdict?;
+        }
+        Ok(())
+    }
+
     fn ensure_ready(&mut self, sink: &mut dyn OutputSink) -> Result<(), CellError> {
         if self.io.is_none() {
             match self.startup.recv() {

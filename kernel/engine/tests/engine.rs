@@ -94,11 +94,11 @@ fn a_cell_reading_stdin_gets_end_of_file(engine: &mut Engine) {
 }
 
 /// A stand-in for `d2l` whose build takes seconds, so that an interrupt can hit the preload.
-fn slow_fake_d2l(dir: &std::path::Path) -> std::path::PathBuf {
+fn fake_d2l(dir: &std::path::Path, build_seconds: u64) -> std::path::PathBuf {
     let d2l = dir.join("d2l");
     std::fs::create_dir_all(d2l.join("src")).unwrap();
     std::fs::write(d2l.join("Cargo.toml"), "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
-    std::fs::write(d2l.join("build.rs"), "fn main() { std::thread::sleep(std::time::Duration::from_secs(8)); }\n").unwrap();
+    std::fs::write(d2l.join("build.rs"), format!("fn main() {{ std::thread::sleep(std::time::Duration::from_secs({build_seconds})); }}\n")).unwrap();
     std::fs::write(d2l.join("src/lib.rs"), "pub mod prelude { pub const LOADED: i32 = 7; }\n").unwrap();
     d2l
 }
@@ -107,7 +107,7 @@ fn slow_fake_d2l(dir: &std::path::Path) -> std::path::PathBuf {
 /// loads `d2l` again instead of running without it.
 fn an_interrupted_preload_is_tried_again() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let d2l = slow_fake_d2l(dir.path());
+    let d2l = fake_d2l(dir.path(), 8);
     let options = EngineOptions { d2l_crate: Some(d2l), cache_root: dir.path().join("cache"), libtorch: None, env: Vec::new() };
     let mut engine = Engine::new(options).expect("engine starts");
     let interrupter = engine.interrupter();
@@ -120,6 +120,27 @@ fn an_interrupted_preload_is_tried_again() {
     assert_eq!(result.expect_err("interrupted").name, "Interrupted");
     let (_, result) = run(&mut engine, "LOADED");
     let display = result.expect("d2l is loaded again").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("7"));
+}
+
+/// A reset engine has forgotten the last notebook (variables, items, `use`s) and has `d2l`
+/// loaded again, as a new engine would.
+fn a_reset_forgets_the_notebook_and_loads_d2l_again() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let d2l = fake_d2l(dir.path(), 0);
+    let options = EngineOptions { d2l_crate: Some(d2l), cache_root: dir.path().join("cache"), libtorch: None, env: Vec::new() };
+    let mut engine = Engine::new(options).expect("engine starts");
+    for code in ["let old = 1;", "fn helper() -> i32 { 2 }", "use std::collections::HashMap;"] {
+        let (_, result) = run(&mut engine, code);
+        assert!(result.is_ok(), "{code}: {result:?}");
+    }
+    engine.reset().expect("the engine resets");
+    for gone in ["old", "helper()", "HashMap::<i32, i32>::new().len()"] {
+        let (_, result) = run(&mut engine, gone);
+        assert_eq!(result.expect_err(gone).name, "CompilationError", "{gone} is gone after the reset");
+    }
+    let (_, result) = run(&mut engine, "LOADED");
+    let display = result.expect("d2l's prelude is loaded again").expect("a result");
     assert_eq!(display.text("text/plain"), Some("7"));
 }
 
@@ -144,6 +165,10 @@ fn main() {
         }
     }
     drop(engine);
+    if wanted("a_reset_forgets_the_notebook_and_loads_d2l_again") {
+        a_reset_forgets_the_notebook_and_loads_d2l_again();
+        println!("test a_reset_forgets_the_notebook_and_loads_d2l_again ... ok");
+    }
     if wanted("an_interrupted_preload_is_tried_again") {
         an_interrupted_preload_is_tried_again();
         println!("test an_interrupted_preload_is_tried_again ... ok");
