@@ -70,9 +70,11 @@ pub fn rust_side(task: &Task, reps: usize, device: Device) -> Rates {
         .collect()
 }
 
-/// The floor: the same model, optimizer and batches in a hand-written tch loop, with no board
-/// and no metrics (the validation pass computes the loss only). The batches are gathered into
-/// memory before the clock starts, so this is the least any trainer over libtorch can spend.
+/// The floor: the same model, optimizer and batches (the same in-memory data module, its
+/// loaders gathering each shuffled batch as the trainer's do) in a hand-written tch loop, with
+/// no board and no metrics (the validation pass computes the loss only, read once at the end).
+/// What a trainer spends beyond this is the trainer's own overhead. (`D2L_BENCH_FLOOR=pregathered`
+/// gathers every batch before the clock instead: the floor of the loop alone.)
 pub fn floor_side(task: &Task, reps: usize, device: Device) -> Rates {
     (0..reps)
         .map(|rep| {
@@ -94,18 +96,22 @@ pub fn floor_side(task: &Task, reps: usize, device: Device) -> Rates {
 fn time_floor<M: d2l::Module>(model: &mut M, data: &d2l::FashionMNIST, device: Device) -> f64 {
     use d2l::{DataModule, Optimizer};
     model.to_device(device);
-    let on_device = |(x, y): d2l::Batch| (x.to_device(device), y.to_device(device));
-    let train: Vec<d2l::Batch> = data.train_dataloader().map(on_device).collect();
-    let val: Vec<d2l::Batch> = data.val_dataloader().map(on_device).collect();
+    let pregathered = std::env::var("D2L_BENCH_FLOOR").is_ok_and(|v| v == "pregathered");
+    let on_device = move |(x, y): d2l::Batch| (x.to_device(device), y.to_device(device));
+    let gather = |batches: &mut dyn Iterator<Item = d2l::Batch>| -> Vec<d2l::Batch> { batches.map(on_device).collect() };
+    let (train, val) = if pregathered { (gather(&mut data.train_dataloader()), gather(&mut data.val_dataloader())) } else { (Vec::new(), Vec::new()) };
     let mut optimizer = model.configure_optimizers();
     let start = Instant::now();
-    for (x, y) in &train {
-        let loss = model.loss(&model.forward(x), y);
+    let train_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered { Box::new(train.into_iter()) } else { Box::new(data.train_dataloader().map(on_device)) };
+    for (x, y) in train_batches {
+        let loss = model.loss(&model.forward(&x), &y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
     }
-    let val_loss = tch::no_grad(|| val.iter().map(|(x, y)| model.loss(&model.forward(x), y)).fold(tch::Tensor::zeros([], (tch::Kind::Float, device)), |sum, l| sum + l));
+    let val_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered { Box::new(val.into_iter()) } else { Box::new(data.val_dataloader().map(on_device)) };
+    let zero = tch::Tensor::zeros([], (tch::Kind::Float, device));
+    let val_loss = tch::no_grad(|| val_batches.map(|(x, y)| model.loss(&model.forward(&x), &y)).fold(zero, |sum, l| sum + l));
     // One read at the end, as a loop that keeps its numbers on the device would do.
     let _ = val_loss.double_value(&[]);
     start.elapsed().as_secs_f64()
