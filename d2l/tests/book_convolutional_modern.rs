@@ -152,7 +152,7 @@ fn residual_with_1x1_conv_and_stride_2_changes_the_shape() {
 }
 
 #[test]
-#[should_panic]
+#[should_panic(expected = "must match the size of tensor b (3) at non-singleton dimension 1")]
 fn residual_cannot_change_channels_without_1x1_conv() {
     let vs = nn::VarStore::new(Device::Cpu);
     let block = Residual::new(&vs.root(), 3, 6, false, 1);
