@@ -196,14 +196,21 @@ mod tests {
     /// tests that compare keys take turns.
     static ENV: std::sync::Mutex<()> = std::sync::Mutex::new(());
 
+    /// A `d2l` crate in `dir` with these files (paths relative to the crate).
+    fn temp_crate(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
+        let krate = dir.join("d2l");
+        for (rel, text) in [("Cargo.toml", "[package]\nname = \"d2l\"\n")].iter().chain(files) {
+            std::fs::create_dir_all(krate.join(rel).parent().unwrap()).unwrap();
+            std::fs::write(krate.join(rel), text).unwrap();
+        }
+        krate
+    }
+
     #[test]
     fn keys_follow_code_and_crate_sources() {
         let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
-        let krate = dir.path().join("d2l");
-        std::fs::create_dir_all(krate.join("src")).unwrap();
-        std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
-        std::fs::write(krate.join("src/lib.rs"), "pub fn f() {}\n").unwrap();
+        let krate = temp_crate(dir.path(), &[("src/lib.rs", "pub fn f() {}\n")]);
         let env = Environment::compute(Some(&krate), None).unwrap();
         let a = env.key(["let x = 1;", "x"], &[]);
         assert_eq!(a, env.key(["let x = 1;", "x"], &[]));
@@ -230,14 +237,16 @@ mod tests {
     fn a_chapter_module_counts_only_for_its_chapter_and_later_ones() {
         let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
-        let krate = dir.path().join("d2l");
-        std::fs::create_dir_all(krate.join("src/book")).unwrap();
-        std::fs::write(krate.join("Cargo.toml"), "[package]\nname = \"d2l\"\n").unwrap();
-        std::fs::write(krate.join("src/lib.rs"), "pub mod book;\n").unwrap();
         let index = |modules: &[&str]| modules.iter().map(|m| format!("pub mod {m};\npub use self::{m}::*;\n")).collect::<String>();
-        std::fs::write(krate.join("src/book/mod.rs"), format!("//! generated\n{}", index(&["chapter_a", "chapter_b"]))).unwrap();
-        std::fs::write(krate.join("src/book/chapter_a.rs"), "pub fn a() {}\n").unwrap();
-        std::fs::write(krate.join("src/book/chapter_b.rs"), "pub fn b() {}\n").unwrap();
+        let krate = temp_crate(
+            dir.path(),
+            &[
+                ("src/lib.rs", "pub mod book;\n"),
+                ("src/book/mod.rs", &format!("//! generated\n{}", index(&["chapter_a", "chapter_b"]))),
+                ("src/book/chapter_a.rs", "pub fn a() {}\n"),
+                ("src/book/chapter_b.rs", "pub fn b() {}\n"),
+            ],
+        );
         let (early, late) = (vec!["chapter_a".to_string()], vec!["chapter_a".to_string(), "chapter_b".to_string()]);
         let keys = || {
             let env = Environment::compute(Some(&krate), None).unwrap();

@@ -169,9 +169,8 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
     let mut report = EvalReport::default();
     let mut jobs = Vec::new();
     let mut from_cache = Vec::new();
-    let visible = schedule::visible_modules(book);
-    let book_chapters: Vec<String> = visible.last().cloned().unwrap_or_default();
-    let unowned = env.unowned(&book_chapters);
+    let chapters = schedule::Chapters::of(book);
+    let unowned = env.unowned(&chapters.names);
     for (i, page) in book.pages.iter().enumerate() {
         let mut cells = Vec::new();
         let mut other_lang = None;
@@ -195,7 +194,7 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         }
         report.stats.notebooks += 1;
         let codes = || cells.iter().map(|(c, _)| c.as_str());
-        let sees: Vec<String> = visible[i].iter().chain(&unowned).cloned().collect();
+        let sees: Vec<String> = chapters.visible_from(i).iter().chain(&unowned).cloned().collect();
         let (key, code_hash) = (env.key(codes(), &sees), key::code_hash(codes()));
         // A damaged store file is no reason to stop: the page runs again and replaces it.
         let stored = store::read(&out_dir, &page.stem).unwrap_or_else(|message| {
@@ -255,22 +254,23 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
             let tx = tx.clone();
             let (next, stop, bars, order) = (&next, &stop, &bars, &order);
             s.spawn(move || {
+                // The worker's engine, kept from one notebook to the next.
                 let mut engine = None;
                 loop {
-                let n = next.fetch_add(1, Ordering::SeqCst);
-                if n >= jobs.len() || stop.load(Ordering::SeqCst) {
-                    break;
-                }
-                let k = order[n];
-                let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
-                let ran = run_notebook(k, &jobs[k], &mut engine, engine_options, root, &bar, opts.cell_timeout);
-                bars.done(&bar);
-                if ran.failure.is_some() && !opts.keep_going {
-                    stop.store(true, Ordering::SeqCst);
-                }
-                if tx.send(ran).is_err() {
-                    break;
-                }
+                    let n = next.fetch_add(1, Ordering::SeqCst);
+                    if n >= jobs.len() || stop.load(Ordering::SeqCst) {
+                        break;
+                    }
+                    let k = order[n];
+                    let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
+                    let ran = run_notebook(k, &jobs[k], &mut engine, engine_options, root, &bar, opts.cell_timeout);
+                    bars.done(&bar);
+                    if ran.failure.is_some() && !opts.keep_going {
+                        stop.store(true, Ordering::SeqCst);
+                    }
+                    if tx.send(ran).is_err() {
+                        break;
+                    }
                 }
             });
         }
@@ -282,7 +282,8 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
     results
 }
 
-/// Runs one notebook's cells in order in a fresh engine, stopping at the first failure.
+/// Runs one notebook's cells in order in the worker's engine (reset) or a new one, stopping at
+/// the first failure.
 fn run_notebook(k: usize, job: &Job, engine: &mut Option<Engine>, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> Ran {
     let started = std::time::Instant::now();
     // The worker's engine, reset, or a new one when there is none or the reset fails.

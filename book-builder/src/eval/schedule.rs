@@ -3,24 +3,36 @@
 use crate::model::Book;
 use crate::render::library::module_name;
 
-/// For each page of `book`, the generated chapter modules its cells can use: its own chapter's
-/// and those of the chapters before it, in the book's order (a chapter's module is named after
-/// its folder, as `build lib` names it).
-pub fn visible_modules(book: &Book) -> Vec<Vec<String>> {
-    let mut chapters: Vec<String> = Vec::new();
-    let mut visible = Vec::with_capacity(book.pages.len());
-    for page in &book.pages {
-        let module = module_name(&page.stem);
-        let position = match chapters.iter().position(|c| *c == module) {
-            Some(p) => p,
-            None => {
-                chapters.push(module);
-                chapters.len() - 1
-            }
-        };
-        visible.push(position);
+/// The book's chapters (named as `build lib` names their generated modules) in the book's
+/// order, and each page's chapter.
+pub struct Chapters {
+    /// Module names, in order of first appearance.
+    pub names: Vec<String>,
+    /// For each page, the index of its chapter in `names`.
+    of_page: Vec<usize>,
+}
+
+impl Chapters {
+    /// The chapters of `book`'s pages.
+    pub fn of(book: &Book) -> Chapters {
+        let mut names: Vec<String> = Vec::new();
+        let mut of_page = Vec::with_capacity(book.pages.len());
+        for page in &book.pages {
+            let module = module_name(&page.stem);
+            let position = names.iter().position(|c| *c == module).unwrap_or_else(|| {
+                names.push(module);
+                names.len() - 1
+            });
+            of_page.push(position);
+        }
+        Chapters { names, of_page }
     }
-    visible.into_iter().map(|p| chapters[..=p].to_vec()).collect()
+
+    /// The generated modules page `page` can use: its own chapter's and those of the chapters
+    /// before it.
+    pub fn visible_from(&self, page: usize) -> &[String] {
+        &self.names[..=self.of_page[page]]
+    }
 }
 
 /// The order to run jobs in under `-j`: the longest first, by the seconds each took when it
