@@ -4,7 +4,7 @@ Reads the site that `make book-offline` built (`notebooks/_build/html`, or `D2L_
 every display equation by the length of its MathML, and opens the pages of the widest ones in a
 frame of each width. An equation fails when it is clipped on the left, when its right end cannot
 be reached by scrolling its box, or when it runs into its number. Chromium is found as
-`CHROMIUM`, `chromium` or `chromium-browser`; without one the test is skipped, saying so.
+`CHROMIUM`, `chromium` or `chromium-browser` (scripts/setup installs it); without one the test fails.
 """
 
 import html
@@ -80,8 +80,7 @@ class Handler(SimpleHTTPRequestHandler):
 class DisplayMath(unittest.TestCase):
     def test_the_widest_equations_fit_at_800_and_1280_px(self) -> None:
         browser = chromium()
-        if browser is None:
-            self.skipTest("no Chromium here (apt-get install -y chromium, or set CHROMIUM)")
+        self.assertIsNotNone(browser, "no Chromium here: scripts/setup installs it (apt-get install -y chromium), or set CHROMIUM")
         self.assertTrue((SITE / "index.html").is_file(), f"no site at {SITE}: run `make book-offline` first")
         widest = widest_equations(SITE, WIDEST)
         self.assertEqual(len(widest), WIDEST, "the book has fewer display equations than expected")
