@@ -31,11 +31,14 @@ book-offline: setup
 	$(OFFLINE_ENV) cargo run -q -p d2l-book -- build all --warning-is-error -j 2
 	scripts/api-docs
 
-# Runs the whole test suite: Rust unit, integration and doc tests, the crate-vs-book check, the
-# check that vendor/evcxr is the published evcxr plus its patch file, the offline book build
-# with every cell executed, then the real-client kernel tests.
+# Runs the whole test suite: the formatting and lint gates (rustfmt.toml; clippy with every
+# warning an error), Rust unit, integration and doc tests, the crate-vs-book check, the check
+# that vendor/evcxr is the published evcxr plus its patch file, the offline book build with every
+# cell executed, then the real-client kernel tests.
 test: setup
+	cargo fmt --all --check
 	cargo build --workspace --bins
+	cargo clippy --workspace --all-targets -q -- -D warnings
 	cargo test --workspace --no-fail-fast
 	cargo run -q -p d2l-book -- build lib --check
 	scripts/check-vendored-evcxr

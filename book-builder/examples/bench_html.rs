@@ -21,6 +21,10 @@ fn main() -> anyhow::Result<()> {
     let pages = bookgen::generate(&root)?;
     println!("generated {pages} pages in {}", root.display());
     let median = timing::time_runs(&root, runs, "html", |book| timing::render_with(&Html, book))?;
-    println!("median full HTML build of {pages} pages: {:.1} ms ({:.2}x of the 2 s goal)", timing::ms(median), median.as_secs_f64() / 2.0);
+    println!(
+        "median full HTML build of {pages} pages: {:.1} ms ({:.2}x of the 2 s goal)",
+        timing::ms(median),
+        median.as_secs_f64() / 2.0
+    );
     Ok(())
 }

@@ -7,6 +7,8 @@
 //! release = "0.1.0"
 //! tabs = ["rust"]                 # the first tab is the default one (the PDF's; with more
 //!                                 # tabs, each other tab's notebooks go to html/notebooks_<tab>)
+//! book_url = "https://book.example/"   # optional: where the site is published; the items of
+//!                                      # `build lib` link their section's page there
 //!
 //! [build]
 //! notebooks = ["index.md", "chapter_*/*.md"]
@@ -51,6 +53,10 @@ pub struct BookMeta {
     /// Code tabs (frameworks); the first one is what untagged cells belong to.
     #[serde(default = "default_tabs")]
     pub tabs: Vec<String>,
+    /// Where the rendered site is published (ending in `/`): the "Defined in" line of every
+    /// generated library item links its page there.
+    #[serde(default)]
+    pub book_url: Option<String>,
 }
 
 /// Which files make the book and where the outputs go.
@@ -117,7 +123,10 @@ impl Config {
     pub fn load(root: &Path) -> Result<Config> {
         let path = root.join("book.toml");
         let text = std::fs::read_to_string(&path).with_context(|| {
-            format!("cannot read {}: run d2l-book in the folder that holds book.toml, or pass --root", path.display())
+            format!(
+                "cannot read {}: run d2l-book in the folder that holds book.toml, or pass --root",
+                path.display()
+            )
         })?;
         Self::parse(&text, root).with_context(|| format!("in {}", path.display()))
     }
@@ -130,16 +139,38 @@ impl Config {
             bail!("[book] tabs must name at least one tab, e.g. tabs = [\"rust\"]");
         }
         let out = Path::new(&config.build.output_dir);
-        let normal: Vec<_> = out.components().filter(|c| !matches!(c, std::path::Component::CurDir)).collect();
-        if out.is_absolute() || normal.is_empty() || normal.iter().any(|c| !matches!(c, std::path::Component::Normal(_))) {
-            bail!("[build] output_dir = {:?} must be a folder inside the book, such as \"_build\"", config.build.output_dir);
+        let normal: Vec<_> = out
+            .components()
+            .filter(|c| !matches!(c, std::path::Component::CurDir))
+            .collect();
+        if out.is_absolute()
+            || normal.is_empty()
+            || normal
+                .iter()
+                .any(|c| !matches!(c, std::path::Component::Normal(_)))
+        {
+            bail!(
+                "[build] output_dir = {:?} must be a folder inside the book, such as \"_build\"",
+                config.build.output_dir
+            );
         }
         // `clean` deletes the output folder: it must hold no sources.
         let first = normal[0].as_os_str().to_string_lossy().into_owned();
-        let sources = config.build.notebooks.iter().chain(&config.build.resources).chain(config.build.bibliography.iter());
+        let sources = config
+            .build
+            .notebooks
+            .iter()
+            .chain(&config.build.resources)
+            .chain(config.build.bibliography.iter());
         for source in sources {
-            let head = Path::new(source).components().find(|c| !matches!(c, std::path::Component::CurDir)).map(|c| c.as_os_str().to_string_lossy().into_owned()).unwrap_or_default();
-            let overlaps = head == first || (!head.starts_with("**") && glob::Pattern::new(&head).is_ok_and(|p| p.matches(&first)));
+            let head = Path::new(source)
+                .components()
+                .find(|c| !matches!(c, std::path::Component::CurDir))
+                .map(|c| c.as_os_str().to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let overlaps = head == first
+                || (!head.starts_with("**")
+                    && glob::Pattern::new(&head).is_ok_and(|p| p.matches(&first)));
             if overlaps {
                 bail!("[build] output_dir = {:?} overlaps the sources {source:?}: `d2l-book clean` would delete them; choose a folder of its own, such as \"_build\"", config.build.output_dir);
             }
@@ -156,8 +187,10 @@ impl Config {
     /// book: a symbolic link may point to another place in the book, never out of it (a link to
     /// `~/.ssh/id_rsa` named `img/x.png` must not end up in the site). The error says why not.
     pub fn source_path(&self, rel: &Path) -> std::result::Result<PathBuf, String> {
-        let root = std::fs::canonicalize(&self.root).map_err(|e| format!("cannot find the book folder {}: {e}", self.root.display()))?;
-        let real = std::fs::canonicalize(self.root.join(rel)).map_err(|e| format!("cannot read {}: {e}", rel.display()))?;
+        let root = std::fs::canonicalize(&self.root)
+            .map_err(|e| format!("cannot find the book folder {}: {e}", self.root.display()))?;
+        let real = std::fs::canonicalize(self.root.join(rel))
+            .map_err(|e| format!("cannot read {}: {e}", rel.display()))?;
         if real.starts_with(&root) {
             Ok(real)
         } else {
@@ -189,9 +222,22 @@ mod tests {
     fn the_output_folder_is_a_folder_of_its_own() {
         assert!(with_output("_build").is_ok());
         assert!(with_output("./out/site").is_ok());
-        for bad in ["./", ".", "", "/tmp/x", "../x", "chapter_x", "chapter_x/_build", "img", "./img/out"] {
+        for bad in [
+            "./",
+            ".",
+            "",
+            "/tmp/x",
+            "../x",
+            "chapter_x",
+            "chapter_x/_build",
+            "img",
+            "./img/out",
+        ] {
             let err = with_output(bad).map(|_| ()).unwrap_err();
-            assert!(format!("{err:#}").contains("output_dir"), "{bad:?}: {err:#}");
+            assert!(
+                format!("{err:#}").contains("output_dir"),
+                "{bad:?}: {err:#}"
+            );
         }
     }
 }

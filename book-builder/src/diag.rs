@@ -35,7 +35,14 @@ impl fmt::Display for Diagnostic {
             Severity::Warning => "warning",
             Severity::Error => "error",
         };
-        write!(f, "{}:{}: {}: {}", self.file.display(), self.line, kind, self.message)
+        write!(
+            f,
+            "{}:{}: {}: {}",
+            self.file.display(),
+            self.line,
+            kind,
+            self.message
+        )
     }
 }
 
@@ -57,7 +64,12 @@ impl Diagnostics {
     }
 
     fn push(&mut self, severity: Severity, file: PathBuf, line: usize, message: String) {
-        self.items.push(Diagnostic { severity, file, line, message });
+        self.items.push(Diagnostic {
+            severity,
+            file,
+            line,
+            message,
+        });
     }
 
     /// All diagnostics, in the order they were found.
@@ -67,12 +79,18 @@ impl Diagnostics {
 
     /// Number of errors.
     pub fn errors(&self) -> usize {
-        self.items.iter().filter(|d| d.severity == Severity::Error).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Error)
+            .count()
     }
 
     /// Number of warnings.
     pub fn warnings(&self) -> usize {
-        self.items.iter().filter(|d| d.severity == Severity::Warning).count()
+        self.items
+            .iter()
+            .filter(|d| d.severity == Severity::Warning)
+            .count()
     }
 
     /// True when the build must fail: any error, or any warning under `--warning-is-error`.
@@ -99,12 +117,18 @@ pub struct Report {
 impl Report {
     /// A report with a summary line.
     pub fn done(diagnostics: Diagnostics, summary: impl Into<String>) -> Report {
-        Report { diagnostics, summary: Some(summary.into()) }
+        Report {
+            diagnostics,
+            summary: Some(summary.into()),
+        }
     }
 }
 
 impl From<Diagnostics> for Report {
     fn from(diagnostics: Diagnostics) -> Report {
-        Report { diagnostics, summary: None }
+        Report {
+            diagnostics,
+            summary: None,
+        }
     }
 }

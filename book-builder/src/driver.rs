@@ -14,7 +14,9 @@ use crate::eval::{EvalOptions, Evaluate};
 use crate::load::load_book;
 use crate::model::Book;
 use crate::passes::{self, notices::Notices, stored::StoredOutputs, Pass};
-use crate::render::{html::Html, library::Library, notebook::Notebooks, pdf::Pdf, Layout, RenderContext, Renderer};
+use crate::render::{
+    html::Html, library::Library, notebook::Notebooks, pdf::Pdf, Layout, RenderContext, Renderer,
+};
 
 /// What `build` should produce.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,7 +58,9 @@ fn passes_for(target: Target, opts: &BuildOptions) -> Vec<Box<dyn Pass>> {
     let evaluate = target == Target::Eval || (target == Target::All && !opts.skip_eval);
     match target {
         Target::Lib => {}
-        _ if evaluate => passes.push(Box::new(Evaluate { options: opts.eval.clone() })),
+        _ if evaluate => passes.push(Box::new(Evaluate {
+            options: opts.eval.clone(),
+        })),
         _ => passes.push(Box::new(StoredOutputs)),
     }
     if target != Target::Lib {
@@ -104,7 +108,11 @@ impl Collected {
                 "{} error(s), {} warning(s){}",
                 diags.errors(),
                 diags.warnings(),
-                if warning_is_error && diags.errors() == 0 { " (--warning-is-error makes warnings fatal)" } else { "" }
+                if warning_is_error && diags.errors() == 0 {
+                    " (--warning-is-error makes warnings fatal)"
+                } else {
+                    ""
+                }
             );
         }
         Ok(())
@@ -129,7 +137,10 @@ pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
         render(&Library { check: true }, &book, &layout, &mut collected)?;
     }
     if target == Target::All && opts.skip_eval {
-        collected.take(Report::done(Diagnostics::default(), "eval: skipped (--skip-eval); stored outputs are used"));
+        collected.take(Report::done(
+            Diagnostics::default(),
+            "eval: skipped (--skip-eval); stored outputs are used",
+        ));
     }
     for pass in outputs {
         collected.take(pass.run(&mut book)?);
@@ -141,9 +152,21 @@ pub fn build(target: Target, opts: &BuildOptions) -> Result<Vec<String>> {
     Ok(collected.lines)
 }
 
-fn render(renderer: &dyn Renderer, book: &Book, layout: &Layout, collected: &mut Collected) -> Result<()> {
-    let ctx = RenderContext { book, config: &book.config, destination: renderer.destination(layout), layout };
-    let report = renderer.render(&ctx).map_err(|e| e.context(format!("{} failed", renderer.name())))?;
+fn render(
+    renderer: &dyn Renderer,
+    book: &Book,
+    layout: &Layout,
+    collected: &mut Collected,
+) -> Result<()> {
+    let ctx = RenderContext {
+        book,
+        config: &book.config,
+        destination: renderer.destination(layout),
+        layout,
+    };
+    let report = renderer
+        .render(&ctx)
+        .map_err(|e| e.context(format!("{} failed", renderer.name())))?;
     collected.take(report);
     Ok(())
 }
@@ -152,7 +175,14 @@ fn render(renderer: &dyn Renderer, book: &Book, layout: &Layout, collected: &mut
 /// what `serve` and the benchmarks render.
 pub fn prepared_book(root: &Path) -> Result<(Book, Diagnostics)> {
     let (mut book, mut diags) = load_book(root)?;
-    let opts = BuildOptions { root: root.to_path_buf(), warning_is_error: false, check: false, lib_dir: None, eval: EvalOptions::default(), skip_eval: true };
+    let opts = BuildOptions {
+        root: root.to_path_buf(),
+        warning_is_error: false,
+        check: false,
+        lib_dir: None,
+        eval: EvalOptions::default(),
+        skip_eval: true,
+    };
     for pass in passes_for(Target::Html, &opts) {
         diags.extend(pass.run(&mut book)?.diagnostics);
     }
@@ -164,10 +194,15 @@ pub const OUTPUT_MARKER: &str = ".d2l-book-output";
 
 /// Creates the output folder with its marker.
 fn mark_output(out: &Path) -> Result<()> {
-    std::fs::create_dir_all(out).map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
+    std::fs::create_dir_all(out)
+        .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", out.display()))?;
     let marker = out.join(OUTPUT_MARKER);
     if !marker.exists() {
-        std::fs::write(&marker, "d2l-book writes this folder; `d2l-book clean` deletes it.\n").map_err(|e| anyhow::anyhow!("cannot write {}: {e}", marker.display()))?;
+        std::fs::write(
+            &marker,
+            "d2l-book writes this folder; `d2l-book clean` deletes it.\n",
+        )
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", marker.display()))?;
     }
     Ok(())
 }
@@ -183,7 +218,8 @@ pub fn clean(root: &Path) -> Result<PathBuf> {
     if !out.join(OUTPUT_MARKER).is_file() {
         bail!("refusing to delete {}: it has no {OUTPUT_MARKER} file, so d2l-book did not create it; delete it yourself if it is really output", out.display());
     }
-    std::fs::remove_dir_all(&out).map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", out.display()))?;
+    std::fs::remove_dir_all(&out)
+        .map_err(|e| anyhow::anyhow!("cannot remove {}: {e}", out.display()))?;
     Ok(out)
 }
 
@@ -192,16 +228,50 @@ mod tests {
     use super::*;
 
     fn names(target: Target, skip_eval: bool) -> (Vec<&'static str>, Vec<&'static str>) {
-        let opts = BuildOptions { root: ".".into(), warning_is_error: false, check: false, lib_dir: None, eval: EvalOptions::default(), skip_eval };
-        (passes_for(target, &opts).iter().map(|p| p.name()).collect(), renderers_for(target, &opts).iter().map(|r| r.name()).collect())
+        let opts = BuildOptions {
+            root: ".".into(),
+            warning_is_error: false,
+            check: false,
+            lib_dir: None,
+            eval: EvalOptions::default(),
+            skip_eval,
+        };
+        (
+            passes_for(target, &opts).iter().map(|p| p.name()).collect(),
+            renderers_for(target, &opts)
+                .iter()
+                .map(|r| r.name())
+                .collect(),
+        )
     }
 
     #[test]
     fn each_target_runs_each_output_once() {
-        assert_eq!(names(Target::All, false), (vec!["number", "resolve", "eval", "notices"], vec!["html", "notebooks", "pdf"]));
-        assert_eq!(names(Target::All, true), (vec!["number", "resolve", "stored outputs", "notices"], vec!["html", "notebooks", "pdf"]));
-        assert_eq!(names(Target::Html, false), (vec!["number", "resolve", "stored outputs", "notices"], vec!["html", "notebooks"]));
+        assert_eq!(
+            names(Target::All, false),
+            (
+                vec!["number", "resolve", "eval", "notices"],
+                vec!["html", "notebooks", "pdf"]
+            )
+        );
+        assert_eq!(
+            names(Target::All, true),
+            (
+                vec!["number", "resolve", "stored outputs", "notices"],
+                vec!["html", "notebooks", "pdf"]
+            )
+        );
+        assert_eq!(
+            names(Target::Html, false),
+            (
+                vec!["number", "resolve", "stored outputs", "notices"],
+                vec!["html", "notebooks"]
+            )
+        );
         assert_eq!(names(Target::Eval, false).1, Vec::<&str>::new());
-        assert_eq!(names(Target::Lib, false), (vec!["number", "resolve"], vec!["lib"]));
+        assert_eq!(
+            names(Target::Lib, false),
+            (vec!["number", "resolve"], vec!["lib"])
+        );
     }
 }

@@ -13,7 +13,7 @@ use anyhow::{Context, Result};
 use crate::bib::Bibliography;
 use crate::config::Config;
 use crate::diag::Diagnostics;
-use crate::model::{Book, BlockKind, Page};
+use crate::model::{BlockKind, Book, Page};
 use crate::parse::parse_page;
 
 /// Loads and parses the book rooted at `root` (no passes).
@@ -35,19 +35,28 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
                 continue;
             }
         };
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", rel.display()))?;
+        let bytes =
+            std::fs::read(&path).with_context(|| format!("cannot read {}", rel.display()))?;
         let text = match String::from_utf8(bytes) {
             Ok(text) => text,
             Err(e) => {
                 // Report where, and go on with the other notebooks.
                 let valid = &e.as_bytes()[..e.utf8_error().valid_up_to()];
                 let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-                diags.error(rel, line, "this line is not UTF-8 text: save the notebook as UTF-8");
+                diags.error(
+                    rel,
+                    line,
+                    "this line is not UTF-8 text: save the notebook as UTF-8",
+                );
                 continue;
             }
         };
         if text.trim().is_empty() {
-            diags.warn(rel, 1, "the notebook is empty: give it a `# Title` heading, or remove it");
+            diags.warn(
+                rel,
+                1,
+                "the notebook is empty: give it a `# Title` heading, or remove it",
+            );
         }
         pages.push(parse_page(rel, &text, &mut diags));
     }
@@ -55,7 +64,11 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
     let bibliography = match bibliography_file(&config, &pages) {
         Some(file) => {
             let file = file.as_str();
-            match config.source_path(Path::new(file)).map_err(std::io::Error::other).and_then(std::fs::read_to_string) {
+            match config
+                .source_path(Path::new(file))
+                .map_err(std::io::Error::other)
+                .and_then(std::fs::read_to_string)
+            {
                 Ok(text) => Bibliography::parse(&text).unwrap_or_else(|(line, e)| {
                     diags.error(file, line, format!("cannot parse the bibliography: {e}"));
                     Bibliography::default()
@@ -68,7 +81,15 @@ pub fn load_with_config(config: Config) -> Result<(Book, Diagnostics)> {
         }
         None => Bibliography::default(),
     };
-    Ok((Book { config, pages, bibliography, labels: HashMap::new() }, diags))
+    Ok((
+        Book {
+            config,
+            pages,
+            bibliography,
+            labels: HashMap::new(),
+        },
+        diags,
+    ))
 }
 
 /// The bibliography's file relative to the root: `[build] bibliography`, else the file a
@@ -81,7 +102,12 @@ fn bibliography_file(config: &Config, pages: &[Page]) -> Option<String> {
         p.blocks.iter().find_map(|b| match &b.kind {
             BlockKind::Bibliography(file) if !file.trim().is_empty() => {
                 let joined = p.path.parent().unwrap_or(Path::new("")).join(file.trim());
-                Some(crate::render::relative_inside(&joined).unwrap_or(joined).to_string_lossy().into_owned())
+                Some(
+                    crate::render::relative_inside(&joined)
+                        .unwrap_or(joined)
+                        .to_string_lossy()
+                        .into_owned(),
+                )
             }
             _ => None,
         })
@@ -94,25 +120,46 @@ pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
         .build
         .exclusions
         .iter()
-        .map(|e| glob::Pattern::new(e).with_context(|| format!("bad exclusion glob {e:?} in book.toml")))
+        .map(|e| {
+            glob::Pattern::new(e).with_context(|| format!("bad exclusion glob {e:?} in book.toml"))
+        })
         .collect::<Result<_>>()?;
     let out = without_dots(Path::new(&config.build.output_dir));
     // `.` and `./x` as the root: glob yields `a.md` for `./a.md`, so both sides lose their `.`s.
     let root = without_dots(&config.root);
     let mut files = Vec::new();
     for pattern in &config.build.notebooks {
-        if Path::new(pattern).is_absolute() || Path::new(pattern).components().any(|c| matches!(c, Component::ParentDir)) {
+        if Path::new(pattern).is_absolute()
+            || Path::new(pattern)
+                .components()
+                .any(|c| matches!(c, Component::ParentDir))
+        {
             anyhow::bail!("notebooks glob {pattern:?} in book.toml leaves the book folder: name notebooks inside it, relative to book.toml");
         }
-        let pattern_clean = without_dots(Path::new(pattern)).to_string_lossy().into_owned();
+        let pattern_clean = without_dots(Path::new(pattern))
+            .to_string_lossy()
+            .into_owned();
         // The root is a folder name, not a pattern: `[` or `*` in it match themselves.
-        let full = if root.as_os_str().is_empty() { pattern_clean } else { format!("{}/{pattern_clean}", glob::Pattern::escape(&root.to_string_lossy())) };
-        let entries = glob::glob(&full).with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
+        let full = if root.as_os_str().is_empty() {
+            pattern_clean
+        } else {
+            format!(
+                "{}/{pattern_clean}",
+                glob::Pattern::escape(&root.to_string_lossy())
+            )
+        };
+        let entries = glob::glob(&full)
+            .with_context(|| format!("bad notebooks glob {pattern:?} in book.toml"))?;
         for entry in entries.flatten() {
             let entry_clean = without_dots(&entry);
-            let Ok(rel) = entry_clean.strip_prefix(&root) else { continue };
+            let Ok(rel) = entry_clean.strip_prefix(&root) else {
+                continue;
+            };
             let rel = rel.to_path_buf();
-            if rel.starts_with(&out) || excl.iter().any(|p| p.matches_path(&rel)) || !entry.is_file() {
+            if rel.starts_with(&out)
+                || excl.iter().any(|p| p.matches_path(&rel))
+                || !entry.is_file()
+            {
                 continue;
             }
             if !files.contains(&rel) {
@@ -135,12 +182,17 @@ pub fn discover(config: &Config) -> Result<Vec<PathBuf>> {
 /// `p` without `.` components (`./a/./b` → `a/b`, `.` → empty), so that a relative root and
 /// the paths glob returns under it compare equal.
 fn without_dots(p: &Path) -> PathBuf {
-    p.components().filter(|c| !matches!(c, Component::CurDir)).collect()
+    p.components()
+        .filter(|c| !matches!(c, Component::CurDir))
+        .collect()
 }
 
 /// The root as a reader recognises it: its absolute path when it can be found.
 fn display_root(root: &Path) -> String {
-    std::fs::canonicalize(root).unwrap_or_else(|_| root.to_path_buf()).display().to_string()
+    std::fs::canonicalize(root)
+        .unwrap_or_else(|_| root.to_path_buf())
+        .display()
+        .to_string()
 }
 
 /// `dir/../x` → `x`; entries are relative to the listing page's folder.
@@ -161,11 +213,19 @@ fn join_stem(page_stem: &str, entry: &str) -> String {
 
 /// Orders pages depth first along the toc blocks, starting at `index`.
 fn order_pages(mut pages: Vec<Page>, diags: &mut Diagnostics) -> Vec<Page> {
-    let by_stem: HashMap<String, usize> = pages.iter().enumerate().map(|(i, p)| (p.stem.clone(), i)).collect();
+    let by_stem: HashMap<String, usize> = pages
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.stem.clone(), i))
+        .collect();
     let mut order: Vec<usize> = Vec::new();
     let mut placed = vec![false; pages.len()];
     // (page, parent, depth)
-    let mut stack: Vec<(usize, Option<usize>, usize)> = by_stem.get("index").map(|&i| (i, None, 0)).into_iter().collect();
+    let mut stack: Vec<(usize, Option<usize>, usize)> = by_stem
+        .get("index")
+        .map(|&i| (i, None, 0))
+        .into_iter()
+        .collect();
     let mut parent_of: Vec<Option<usize>> = vec![None; pages.len()];
     let mut depth_of = vec![0usize; pages.len()];
     while let Some((idx, parent, depth)) = stack.pop() {
@@ -180,7 +240,9 @@ fn order_pages(mut pages: Vec<Page>, diags: &mut Diagnostics) -> Vec<Page> {
         let path = pages[idx].path.clone();
         let mut kids = Vec::new();
         for block in &mut pages[idx].blocks {
-            let BlockKind::Toc(toc) = &mut block.kind else { continue };
+            let BlockKind::Toc(toc) = &mut block.kind else {
+                continue;
+            };
             for (entry, line) in &toc.entries {
                 let target = join_stem(&stem, entry);
                 match by_stem.get(&target) {
@@ -239,6 +301,9 @@ mod tests {
     fn toc_entries_are_relative_to_the_listing_page() {
         assert_eq!(join_stem("index", "chapter_a/index"), "chapter_a/index");
         assert_eq!(join_stem("chapter_a/index", "intro"), "chapter_a/intro");
-        assert_eq!(join_stem("chapter_a/index", "../chapter_b/x"), "chapter_b/x");
+        assert_eq!(
+            join_stem("chapter_a/index", "../chapter_b/x"),
+            "chapter_b/x"
+        );
     }
 }

@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use d2l_book::driver::{self, BuildOptions, Target};
 
 #[derive(Parser)]
-#[command(name = "d2l-book", version, about = "Builds the d2l-rs book: HTML, PDF, notebooks, evaluated outputs and the d2l crate")]
+#[command(
+    name = "d2l-book",
+    version,
+    about = "Builds the d2l-rs book: HTML, PDF, notebooks, evaluated outputs and the d2l crate"
+)]
 struct Cli {
     /// The book folder, holding book.toml [default: `.`, or `notebooks` when only it has one].
     #[arg(long, global = true)]
@@ -83,7 +87,16 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let root = book_root(cli.root);
     let result = match cli.command {
-        Command::Build { target, warning_is_error, check, lib_dir, jobs, keep_going, skip_eval, cell_timeout } => {
+        Command::Build {
+            target,
+            warning_is_error,
+            check,
+            lib_dir,
+            jobs,
+            keep_going,
+            skip_eval,
+            cell_timeout,
+        } => {
             let target = match target {
                 TargetArg::Html => Target::Html,
                 TargetArg::Notebooks => Target::Notebooks,
@@ -92,8 +105,20 @@ fn main() -> ExitCode {
                 TargetArg::Pdf => Target::Pdf,
                 TargetArg::All => Target::All,
             };
-            let eval = d2l_book::eval::EvalOptions { jobs: jobs.max(1), keep_going, cell_timeout: std::time::Duration::from_secs(cell_timeout.max(1)), ..Default::default() };
-            let opts = BuildOptions { root, warning_is_error, check, lib_dir, eval, skip_eval };
+            let eval = d2l_book::eval::EvalOptions {
+                jobs: jobs.max(1),
+                keep_going,
+                cell_timeout: std::time::Duration::from_secs(cell_timeout.max(1)),
+                ..Default::default()
+            };
+            let opts = BuildOptions {
+                root,
+                warning_is_error,
+                check,
+                lib_dir,
+                eval,
+                skip_eval,
+            };
             driver::build(target, &opts).map(|_| ())
         }
         Command::Serve { port } => d2l_book::serve::serve(&root, port),

@@ -32,7 +32,11 @@ pub struct Book {
 impl Book {
     /// The page that places the bibliography with `:bibliography:`, if any (the first).
     pub fn bibliography_page(&self) -> Option<usize> {
-        self.pages.iter().position(|p| p.blocks.iter().any(|b| matches!(b.kind, BlockKind::Bibliography(_))))
+        self.pages.iter().position(|p| {
+            p.blocks
+                .iter()
+                .any(|b| matches!(b.kind, BlockKind::Bibliography(_)))
+        })
     }
 
     /// The page whose stem (path without `.md`) is `stem`.
@@ -76,12 +80,18 @@ impl Page {
 
     /// Plain-text title (the first heading, else the stem).
     pub fn title(&self) -> String {
-        self.title_heading().map(|h| plain_text(&h.content)).unwrap_or_else(|| self.stem.clone())
+        self.title_heading()
+            .map(|h| plain_text(&h.content))
+            .unwrap_or_else(|| self.stem.clone())
     }
 
     /// Executable cells shown under `tab`, in page order (what evaluating
     /// that tab runs). `book_tabs` is the book's tab list.
-    pub fn input_cells<'a>(&'a self, tab: &'a str, book_tabs: &'a [String]) -> impl Iterator<Item = &'a Cell> + 'a {
+    pub fn input_cells<'a>(
+        &'a self,
+        tab: &'a str,
+        book_tabs: &'a [String],
+    ) -> impl Iterator<Item = &'a Cell> + 'a {
         self.blocks.iter().filter_map(move |b| match &b.kind {
             BlockKind::Code(c) if c.executable && b.tabs.names(book_tabs).contains(&tab) => Some(c),
             _ => None,
@@ -89,11 +99,19 @@ impl Page {
     }
 
     /// Like [`Page::input_cells`], mutable (for attaching outputs).
-    pub fn input_cells_mut<'a>(&'a mut self, tab: &'a str, book_tabs: &'a [String]) -> impl Iterator<Item = &'a mut Cell> + 'a {
-        self.blocks.iter_mut().filter_map(move |b| match &mut b.kind {
-            BlockKind::Code(c) if c.executable && b.tabs.names(book_tabs).contains(&tab) => Some(c),
-            _ => None,
-        })
+    pub fn input_cells_mut<'a>(
+        &'a mut self,
+        tab: &'a str,
+        book_tabs: &'a [String],
+    ) -> impl Iterator<Item = &'a mut Cell> + 'a {
+        self.blocks
+            .iter_mut()
+            .filter_map(move |b| match &mut b.kind {
+                BlockKind::Code(c) if c.executable && b.tabs.names(book_tabs).contains(&tab) => {
+                    Some(c)
+                }
+                _ => None,
+            })
     }
 }
 
@@ -365,18 +383,25 @@ mod multiline_map {
 
     use super::multiline::Text;
 
-    pub fn serialize<S: Serializer>(map: &BTreeMap<String, String>, s: S) -> Result<S::Ok, S::Error> {
+    pub fn serialize<S: Serializer>(
+        map: &BTreeMap<String, String>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
         // JSON payloads (application/json) stay strings here; fine for nbformat.
         map.serialize(s)
     }
 
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<String, String>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<BTreeMap<String, String>, D::Error> {
         let raw = BTreeMap::<String, serde_json::Value>::deserialize(d)?;
         raw.into_iter()
             .map(|(k, v)| {
                 let text = match v {
                     serde_json::Value::String(s) => s,
-                    serde_json::Value::Array(_) => Text::deserialize(v).map_err(serde::de::Error::custom)?.join(),
+                    serde_json::Value::Array(_) => Text::deserialize(v)
+                        .map_err(serde::de::Error::custom)?
+                        .join(),
                     other => other.to_string(),
                 };
                 Ok((k, text))
@@ -433,7 +458,11 @@ pub fn plain_text(inlines: &[Inline]) -> String {
     for inline in inlines {
         match inline {
             Inline::Md(Event::Text(t) | Event::Code(t) | Event::InlineMath(t)) => out.push_str(t),
-            Inline::Md(Event::SoftBreak | Event::HardBreak | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell)) => out.push(' '),
+            Inline::Md(
+                Event::SoftBreak
+                | Event::HardBreak
+                | Event::End(TagEnd::Paragraph | TagEnd::Item | TagEnd::TableCell),
+            ) => out.push(' '),
             Inline::Role(r) => out.push_str(r.text.as_deref().unwrap_or(&r.target)),
             _ => {}
         }

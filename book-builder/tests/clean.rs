@@ -12,7 +12,10 @@ fn clean_deletes_only_marked_output() {
     std::fs::create_dir_all(&out).unwrap();
     std::fs::write(out.join("mine.txt"), "keep me").unwrap();
     let (ok, _, err) = common::cli(&root, &["clean"]);
-    assert!(!ok && err.contains("refusing to delete") && err.contains(".d2l-book-output"), "{err}");
+    assert!(
+        !ok && err.contains("refusing to delete") && err.contains(".d2l-book-output"),
+        "{err}"
+    );
     assert!(out.join("mine.txt").exists());
     // After a build the folder is marked, and clean removes it.
     let (ok, out_text, err) = common::cli(&root, &["build", "html"]);
@@ -26,11 +29,18 @@ fn clean_deletes_only_marked_output() {
 fn output_folders_that_hold_sources_are_refused() {
     for output_dir in ["./", "chapter_basics", "img"] {
         let (_tmp, root) = common::fixture_copy();
-        let toml = std::fs::read_to_string(root.join("book.toml")).unwrap().replace("output_dir = \"_build\"", &format!("output_dir = {output_dir:?}"));
+        let toml = std::fs::read_to_string(root.join("book.toml"))
+            .unwrap()
+            .replace(
+                "output_dir = \"_build\"",
+                &format!("output_dir = {output_dir:?}"),
+            );
         std::fs::write(root.join("book.toml"), toml).unwrap();
         let (ok, _, err) = common::cli(&root, &["clean"]);
         assert!(!ok && err.contains("output_dir"), "{output_dir}: {err}");
-        assert!(root.join("chapter_basics/intro.md").exists() && root.join("img/neuron.svg").exists());
+        assert!(
+            root.join("chapter_basics/intro.md").exists() && root.join("img/neuron.svg").exists()
+        );
     }
 }
 
@@ -42,7 +52,10 @@ fn damaged_stored_outputs_are_reported() {
     std::fs::write(&stored, &text[..text.len() / 2]).unwrap();
     let (ok, _, err) = common::cli(&root, &["build", "html"]);
     assert!(ok, "a warning only: {err}");
-    assert!(err.contains("chapter_basics/intro.md:1: warning") && err.contains("are damaged"), "{err}");
+    assert!(
+        err.contains("chapter_basics/intro.md:1: warning") && err.contains("are damaged"),
+        "{err}"
+    );
     let (ok, _, err) = common::cli(&root, &["build", "html", "--warning-is-error"]);
     assert!(!ok && err.contains("are damaged"), "{err}");
 }

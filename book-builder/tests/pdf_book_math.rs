@@ -27,18 +27,41 @@ fn every_equation_of_the_book_typesets() {
             };
             for inline in inlines {
                 match inline {
-                    Inline::Md(Event::InlineMath(m)) => formulas.push((m.to_string(), false, at.clone())),
-                    Inline::Md(Event::DisplayMath(m)) => formulas.push((m.to_string(), true, at.clone())),
+                    Inline::Md(Event::InlineMath(m)) => {
+                        formulas.push((m.to_string(), false, at.clone()))
+                    }
+                    Inline::Md(Event::DisplayMath(m)) => {
+                        formulas.push((m.to_string(), true, at.clone()))
+                    }
                     _ => {}
                 }
             }
         }
     }
-    assert!(formulas.len() > 100, "only {} formulas found in {}", formulas.len(), root.display());
+    assert!(
+        formulas.len() > 100,
+        "only {} formulas found in {}",
+        formulas.len(),
+        root.display()
+    );
     let failures: Vec<String> = formulas
         .iter()
-        .filter_map(|(latex, display, at)| d2l_book::render::pdf::check_math(latex, *display).err().map(|e| format!("{at}: {latex}\n    {e}")))
+        .filter_map(|(latex, display, at)| {
+            d2l_book::render::pdf::check_math(latex, *display)
+                .err()
+                .map(|e| format!("{at}: {latex}\n    {e}"))
+        })
         .collect();
-    println!("{} formulas checked, {} fail", formulas.len(), failures.len());
-    assert!(failures.is_empty(), "{} of {} formulas do not typeset:\n{}", failures.len(), formulas.len(), failures.join("\n"));
+    println!(
+        "{} formulas checked, {} fail",
+        formulas.len(),
+        failures.len()
+    );
+    assert!(
+        failures.is_empty(),
+        "{} of {} formulas do not typeset:\n{}",
+        failures.len(),
+        formulas.len(),
+        failures.join("\n")
+    );
 }

@@ -14,8 +14,16 @@ use std::process::Command;
 
 /// The browser, if one runs here.
 fn chromium() -> Option<PathBuf> {
-    let candidates = std::env::var_os("CHROMIUM").map(PathBuf::from).into_iter().chain(["chromium", "chromium-browser", "google-chrome"].map(PathBuf::from));
-    candidates.into_iter().find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()))
+    let candidates = std::env::var_os("CHROMIUM")
+        .map(PathBuf::from)
+        .into_iter()
+        .chain(["chromium", "chromium-browser", "google-chrome"].map(PathBuf::from));
+    candidates.into_iter().find(|c| {
+        Command::new(c)
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+    })
 }
 
 /// Serves `dir` on 127.0.0.1 from a thread; returns the base URL.
@@ -24,7 +32,13 @@ fn serve(dir: PathBuf) -> String {
     let port = server.server_addr().to_ip().expect("an IP address").port();
     std::thread::spawn(move || {
         for request in server.incoming_requests() {
-            let path = request.url().split(['?', '#']).next().unwrap_or("/").trim_start_matches('/').to_string();
+            let path = request
+                .url()
+                .split(['?', '#'])
+                .next()
+                .unwrap_or("/")
+                .trim_start_matches('/')
+                .to_string();
             let file = dir.join(&path);
             let response = match std::fs::read(&file) {
                 Ok(bytes) => {
@@ -34,9 +48,12 @@ fn serve(dir: PathBuf) -> String {
                         Some("css") => "text/css",
                         _ => "application/octet-stream",
                     };
-                    tiny_http::Response::from_data(bytes).with_header(tiny_http::Header::from_bytes("Content-Type", kind).unwrap())
+                    tiny_http::Response::from_data(bytes)
+                        .with_header(tiny_http::Header::from_bytes("Content-Type", kind).unwrap())
                 }
-                Err(_) => tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404),
+                Err(_) => {
+                    tiny_http::Response::from_data(b"not found".to_vec()).with_status_code(404)
+                }
             };
             let _ = request.respond(response);
         }
@@ -104,7 +121,11 @@ fn a_tab_switch_changes_every_group_and_persists_across_pages() {
     let base = serve(site);
     let profile = tmp.path().join("chromium-profile");
     let dom = run_browser(&browser, &profile, &format!("{base}/tab-check.html"));
-    let result = dom.split("<pre id=\"result\">").nth(1).and_then(|r| r.split("</pre>").next()).unwrap_or_else(|| panic!("no result in:\n{dom}"));
+    let result = dom
+        .split("<pre id=\"result\">")
+        .nth(1)
+        .and_then(|r| r.split("</pre>").next())
+        .unwrap_or_else(|| panic!("no result in:\n{dom}"));
     let lines: Vec<&str> = result.lines().collect();
     assert_eq!(
         lines,
@@ -121,11 +142,23 @@ fn a_tab_switch_changes_every_group_and_persists_across_pages() {
 
 fn run_browser(browser: &Path, profile: &Path, url: &str) -> String {
     let out = Command::new(browser)
-        .args(["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"])
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+        ])
         .arg(format!("--user-data-dir={}", profile.display()))
         .args(["--virtual-time-budget=20000", "--dump-dom", url])
         .output()
         .expect("run chromium");
-    assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "chromium failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }

@@ -24,19 +24,40 @@ mod sides;
 use sides::{floor_side, python_side, rust_side, FloorSummary, Summary, Task};
 
 const TASKS: [Task; 3] = [
-    Task { name: "softmax", batch_size: 256, lr: 0.1, target: 1.5 },
-    Task { name: "mlp", batch_size: 256, lr: 0.1, target: 1.5 },
-    Task { name: "lenet", batch_size: 128, lr: 0.1, target: 1.1 },
+    Task {
+        name: "softmax",
+        batch_size: 256,
+        lr: 0.1,
+        target: 1.5,
+    },
+    Task {
+        name: "mlp",
+        batch_size: 256,
+        lr: 0.1,
+        target: 1.5,
+    },
+    Task {
+        name: "lenet",
+        batch_size: 128,
+        lr: 0.1,
+        target: 1.1,
+    },
 ];
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn main() {
     // A benchmark compares full epochs: the CI switch must not shorten the Rust side only.
     if std::env::var_os(d2l::scale::SCALE_ENV).is_some() {
-        eprintln!("vs_python: ignoring {} (both sides train full epochs)", d2l::scale::SCALE_ENV);
+        eprintln!(
+            "vs_python: ignoring {} (both sides train full epochs)",
+            d2l::scale::SCALE_ENV
+        );
         std::env::remove_var(d2l::scale::SCALE_ENV);
     }
     let reps: usize = env_or("D2L_BENCH_REPS", 3);
@@ -46,33 +67,52 @@ fn main() {
     let device = match std::env::var("D2L_BENCH_DEVICE").as_deref() {
         Ok("cpu") => tch::Device::Cpu,
         Ok("cuda") => match d2l::try_gpu() {
-            tch::Device::Cpu => panic!("vs_python: D2L_BENCH_DEVICE=cuda but d2l finds no GPU (run d2l-devices)"),
+            tch::Device::Cpu => {
+                panic!("vs_python: D2L_BENCH_DEVICE=cuda but d2l finds no GPU (run d2l-devices)")
+            }
             gpu => gpu,
         },
         _ => d2l::try_gpu(),
     };
     let wanted = std::env::var("D2L_BENCH_TASKS").unwrap_or_default();
-    let tasks: Vec<&Task> =
-        TASKS.iter().filter(|t| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == t.name)).collect();
+    let tasks: Vec<&Task> = TASKS
+        .iter()
+        .filter(|t| wanted.is_empty() || wanted.split(',').any(|w| w.trim() == t.name))
+        .collect();
     tch::set_num_threads(threads);
 
-    let dirs = sides::prepare_data().unwrap_or_else(|e| panic!("vs_python: preparing the data: {e}"));
-    println!("vs_python: {reps} repetitions, {threads} libtorch threads on each side, device {device:?}");
-    println!("data: synthetic Fashion-MNIST (60000 train / 10000 val) in {}", dirs.root.display());
+    let dirs =
+        sides::prepare_data().unwrap_or_else(|e| panic!("vs_python: preparing the data: {e}"));
+    println!(
+        "vs_python: {reps} repetitions, {threads} libtorch threads on each side, device {device:?}"
+    );
+    println!(
+        "data: synthetic Fashion-MNIST (60000 train / 10000 val) in {}",
+        dirs.root.display()
+    );
 
     // `D2L_BENCH_SIDES=rust` (or `python`) runs one side alone, for profiling; no ratios then.
     let sides = std::env::var("D2L_BENCH_SIDES").unwrap_or_else(|_| "both".into());
     let mut summaries = Vec::new();
     let mut floors = Vec::new();
     for task in tasks {
-        let rust = if sides == "python" { Vec::new() } else { rust_side(task, reps, device) };
+        let rust = if sides == "python" {
+            Vec::new()
+        } else {
+            rust_side(task, reps, device)
+        };
         if sides != "python" {
-            floors.push(FloorSummary::new(task, rust.clone(), floor_side(task, reps, device)));
+            floors.push(FloorSummary::new(
+                task,
+                rust.clone(),
+                floor_side(task, reps, device),
+            ));
         }
         let python = if sides == "rust" {
             Vec::new()
         } else {
-            python_side(task, reps, threads, device, &dirs).unwrap_or_else(|e| panic!("vs_python: Python side of {}: {e}", task.name))
+            python_side(task, reps, threads, device, &dirs)
+                .unwrap_or_else(|e| panic!("vs_python: Python side of {}: {e}", task.name))
         };
         if !rust.is_empty() && !python.is_empty() {
             summaries.push(Summary::new(task, rust, python));

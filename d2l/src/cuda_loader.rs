@@ -25,9 +25,17 @@ pub enum CudaLibrary {
     /// The library was found and loaded; CUDA devices can be used if the machine has any.
     Loaded(PathBuf),
     /// No `libtorch_cuda.so` in any of the searched directories (a CPU-only libtorch).
-    Absent { searched: Vec<PathBuf> },
+    Absent {
+        /// The directories that were searched, in order.
+        searched: Vec<PathBuf>,
+    },
     /// The library exists but could not be loaded (missing CUDA runtime, wrong ABI, ...).
-    Failed { path: PathBuf, error: String },
+    Failed {
+        /// The library that was found.
+        path: PathBuf,
+        /// The loader's message.
+        error: String,
+    },
 }
 
 impl CudaLibrary {
@@ -76,10 +84,15 @@ pub fn cuda_library() -> &'static CudaLibrary {
 pub fn load_cuda_library_from(dir: &Path) -> CudaLibrary {
     let path = dir.join(CUDA_LIBRARY_NAME);
     if !path.is_file() {
-        return CudaLibrary::Absent { searched: vec![dir.to_path_buf()] };
+        return CudaLibrary::Absent {
+            searched: vec![dir.to_path_buf()],
+        };
     }
     let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
-        return CudaLibrary::Failed { path, error: "path contains a NUL byte".into() };
+        return CudaLibrary::Failed {
+            path,
+            error: "path contains a NUL byte".into(),
+        };
     };
     // SAFETY: dlopen with a valid C string; the handle is deliberately leaked so that the
     // library stays loaded for the life of the process.

@@ -43,7 +43,9 @@ use base64::Engine as _;
 use tch::{Device, Kind, Tensor};
 
 pub use d2l_protocol::{DisplayTarget, Notice};
-use d2l_protocol::{BEGIN_CONTENT, BINARY_MIMES, DISPLAY_MIME, END_CONTENT, EVCXR_ENV, KERNEL_ENV, NOTICE_MIME};
+use d2l_protocol::{
+    BEGIN_CONTENT, BINARY_MIMES, DISPLAY_MIME, END_CONTENT, EVCXR_ENV, KERNEL_ENV, NOTICE_MIME,
+};
 
 /// Where the output of this process ends up, as far as `d2l` can tell.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -101,7 +103,10 @@ impl Bundle {
 
     /// The bundle with a binary payload for `mime` added, base64-encoded.
     pub fn with_binary(mut self, mime: &str, bytes: &[u8]) -> Self {
-        self.insert(mime, base64::engine::general_purpose::STANDARD.encode(bytes));
+        self.insert(
+            mime,
+            base64::engine::general_purpose::STANDARD.encode(bytes),
+        );
         self
     }
 
@@ -115,7 +120,10 @@ impl Bundle {
 
     /// The payload for `mime` (base64 for binary types).
     pub fn get(&self, mime: &str) -> Option<&str> {
-        self.items.iter().find(|(m, _)| m == mime).map(|(_, p)| p.as_str())
+        self.items
+            .iter()
+            .find(|(m, _)| m == mime)
+            .map(|(_, p)| p.as_str())
     }
 
     /// The `(mime, payload)` pairs in the order they are written.
@@ -189,7 +197,10 @@ pub struct DisplayHandle {
 impl DisplayHandle {
     /// A handle with a fresh id that starts with `prefix` (e.g. `d2l-board`).
     pub fn new(prefix: &str) -> Self {
-        DisplayHandle { id: fresh_id(prefix), shown: false }
+        DisplayHandle {
+            id: fresh_id(prefix),
+            shown: false,
+        }
     }
 
     /// The display id.
@@ -243,7 +254,8 @@ fn fresh_id(prefix: &str) -> String {
         .unwrap_or(0);
     // Mix pid, time and counter so that two copies of this crate in one process (evcxr may link
     // one per cell) still hand out different ids.
-    let mut h = nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut h =
+        nanos ^ (u64::from(std::process::id()) << 32) ^ n.wrapping_mul(0x9E37_79B9_7F4A_7C15);
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
@@ -280,7 +292,10 @@ pub fn show<T: Show + ?Sized>(value: &T) {
 /// the top of the page.
 pub fn notice(notice: &Notice) {
     if frontend().is_notebook() {
-        Bundle::new().with(NOTICE_MIME, notice.to_json()).with("text/plain", notice.sentence()).publish();
+        Bundle::new()
+            .with(NOTICE_MIME, notice.to_json())
+            .with("text/plain", notice.sentence())
+            .publish();
     } else {
         eprintln!("{}", notice.sentence());
     }
@@ -320,7 +335,11 @@ pub struct TensorFormat {
 
 impl Default for TensorFormat {
     fn default() -> Self {
-        TensorFormat { precision: 4, threshold: 1000, edge_items: 3 }
+        TensorFormat {
+            precision: 4,
+            threshold: 1000,
+            edge_items: 3,
+        }
     }
 }
 
@@ -343,7 +362,10 @@ pub struct TensorView<'a> {
 impl<'a> TensorView<'a> {
     /// A view with the default format.
     pub fn new(tensor: &'a Tensor) -> Self {
-        TensorView { tensor, format: TensorFormat::default() }
+        TensorView {
+            tensor,
+            format: TensorFormat::default(),
+        }
     }
 
     /// A view with the given format.
@@ -360,7 +382,11 @@ impl<'a> TensorView<'a> {
         if !self.tensor.defined() {
             return ("?".into(), "?".into(), "?".into());
         }
-        (format!("{:?}", self.tensor.size()), format!("{:?}", self.tensor.kind()), device_name(self.tensor.device()))
+        (
+            format!("{:?}", self.tensor.size()),
+            format!("{:?}", self.tensor.kind()),
+            device_name(self.tensor.device()),
+        )
     }
 }
 
@@ -392,7 +418,9 @@ impl Show for TensorView<'_> {
         } else {
             "<pre>tensor(undefined)</pre>".to_string()
         };
-        Bundle::new().with("text/plain", text).with("text/html", html)
+        Bundle::new()
+            .with("text/plain", text)
+            .with("text/html", html)
     }
 }
 
@@ -417,7 +445,11 @@ pub fn device_name(device: Device) -> String {
 fn kept_indices(size: i64, fmt: &TensorFormat, summarise: bool) -> Vec<Option<i64>> {
     let e = fmt.edge_items as i64;
     if summarise && size > 2 * e {
-        (0..e).map(Some).chain(std::iter::once(None)).chain((size - e..size).map(Some)).collect()
+        (0..e)
+            .map(Some)
+            .chain(std::iter::once(None))
+            .chain((size - e..size).map(Some))
+            .collect()
     } else {
         (0..size).map(Some).collect()
     }
@@ -442,7 +474,13 @@ fn format_values(t: &Tensor, fmt: &TensorFormat) -> String {
         let idx = kept_indices(n, fmt, summarise);
         if idx.len() as i64 != n {
             let e = fmt.edge_items as i64;
-            small = Tensor::cat(&[small.narrow(d as i64, 0, e), small.narrow(d as i64, n - e, e)], d as i64);
+            small = Tensor::cat(
+                &[
+                    small.narrow(d as i64, 0, e),
+                    small.narrow(d as i64, n - e, e),
+                ],
+                d as i64,
+            );
         }
         kept.push(idx);
     }
@@ -452,13 +490,16 @@ fn format_values(t: &Tensor, fmt: &TensorFormat) -> String {
         Kind::Uint8 | Kind::Int8 | Kind::Int16 | Kind::Int | Kind::Int64 => {
             Values::Int(Vec::<i64>::try_from(small.to_kind(Kind::Int64)).unwrap_or_default())
         }
-        Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble => {
-            Values::Float(Vec::<f64>::try_from(small.real().to_kind(Kind::Double)).unwrap_or_default())
-        }
+        Kind::ComplexHalf | Kind::ComplexFloat | Kind::ComplexDouble => Values::Float(
+            Vec::<f64>::try_from(small.real().to_kind(Kind::Double)).unwrap_or_default(),
+        ),
         _ => Values::Float(Vec::<f64>::try_from(small.to_kind(Kind::Double)).unwrap_or_default()),
     };
     let strings: Vec<String> = match &values {
-        Values::Bool(v) => v.iter().map(|b| if *b { "True".into() } else { "False".into() }).collect(),
+        Values::Bool(v) => v
+            .iter()
+            .map(|b| if *b { "True".into() } else { "False".into() })
+            .collect(),
         Values::Int(v) => v.iter().map(|i| i.to_string()).collect(),
         Values::Float(v) => format_floats(v, fmt.precision),
     };
@@ -504,7 +545,11 @@ fn write_nested(
         match k {
             None => out.push_str("..."),
             Some(_) if last => {
-                let _ = write!(out, "{:>width$}", items.get(*offset).map(String::as_str).unwrap_or("?"));
+                let _ = write!(
+                    out,
+                    "{:>width$}",
+                    items.get(*offset).map(String::as_str).unwrap_or("?")
+                );
                 *offset += 1;
             }
             Some(_) => write_nested(out, items, width, kept, dim + 1, offset, indent),
@@ -519,15 +564,23 @@ fn format_floats(v: &[f64], precision: usize) -> Vec<String> {
     let finite: Vec<f64> = v.iter().copied().filter(|x| x.is_finite()).collect();
     let all_int = finite.iter().all(|x| x.fract() == 0.0);
     let max = finite.iter().fold(0.0f64, |m, x| m.max(x.abs()));
-    let min_nonzero = finite.iter().filter(|x| **x != 0.0).fold(f64::INFINITY, |m, x| m.min(x.abs()));
+    let min_nonzero = finite
+        .iter()
+        .filter(|x| **x != 0.0)
+        .fold(f64::INFINITY, |m, x| m.min(x.abs()));
     let sci = !finite.is_empty()
-        && (max >= 1e8 || (min_nonzero.is_finite() && (min_nonzero < 1e-4 || max / min_nonzero > 1e3)));
+        && (max >= 1e8
+            || (min_nonzero.is_finite() && (min_nonzero < 1e-4 || max / min_nonzero > 1e3)));
     v.iter()
         .map(|&x| {
             if x.is_nan() {
                 "nan".into()
             } else if x.is_infinite() {
-                if x > 0.0 { "inf".into() } else { "-inf".into() }
+                if x > 0.0 {
+                    "inf".into()
+                } else {
+                    "-inf".into()
+                }
             } else if all_int && max < 1e8 {
                 format!("{x:.0}.")
             } else if sci {
@@ -558,7 +611,10 @@ mod tests {
     fn floats_like_pytorch() {
         assert_eq!(format_floats(&[1.0, 2.0], 4), vec!["1.", "2."]);
         assert_eq!(format_floats(&[1.5, 2.0], 4), vec!["1.5000", "2.0000"]);
-        assert_eq!(format_floats(&[1e-5, 1.0], 4), vec!["1.0000e-05", "1.0000e+00"]);
+        assert_eq!(
+            format_floats(&[1e-5, 1.0], 4),
+            vec!["1.0000e-05", "1.0000e+00"]
+        );
     }
 
     #[test]

@@ -1,9 +1,52 @@
 //! # d2l — the library of *Dive into Deep Learning*, Rust edition
 //!
-//! The book's code cells that are marked `//@save` become the `book` module; the rest of this
-//! crate is the hand-written infrastructure they stand on: devices, plots, notebook display,
-//! data loading and small utilities. Tensors come from [`tch`] (libtorch 2.11.0), re-exported
-//! here so that a notebook needs only `d2l`.
+//! The book's code cells that are marked `//@save` become the [`book`] module, re-exported here
+//! at the crate root; the rest of this crate is the hand-written infrastructure they stand on:
+//! devices, plots, notebook display, data loading and small utilities. Tensors come from
+//! [`tch`] (libtorch 2.11.0), re-exported here so that a notebook or a program needs only `d2l`.
+//! One line brings in what the book uses: `use d2l::prelude::*;` (see [`prelude`]).
+//!
+//! ## Training a model
+//!
+//! The book builds its training loop in chapter 3 from four pieces:
+//!
+//! | item | role |
+//! |---|---|
+//! | [`Module`] | a model: `forward`, `loss`, `parameters`, `configure_optimizers` (a `Result`), and default training and validation steps |
+//! | [`Model`] | the `Module` of every network made of `tch` layers: the network, its `VarStore`, a [`Task`] and an optimizer configuration |
+//! | [`Task`] | what a [`Model`] minimizes and reports: [`Regression`], [`Classification`], or your own |
+//! | [`Classifier`] | a hand-written module scored by accuracy as well as loss |
+//! | [`DataModule`] | training and validation loaders of [`Batch`]es |
+//! | [`Optimizer`] | anything with `zero_grad` and `step`: `tch`'s optimizers, or the book's [`SGD`] |
+//! | [`Trainer`] | the loop: `max_epochs`, an explicit `scale` of them, gradient clipping, device, progress board |
+//!
+//! A model made of layers is a [`Model`]: write its network, pick its task, and train it.
+//!
+//! ```no_run
+//! use d2l::prelude::*;
+//!
+//! fn main() -> Result<(), tch::TchError> {
+//!     let data = d2l::SyntheticRegressionData::new(&Tensor::from_slice(&[2.0f32, -3.4]), 4.2);
+//!     let mut model = Model::new(d2l::Regression, 0.03, |p| nn::linear(p / "net", 2, 1, Default::default()));
+//!     let mut trainer = Trainer::new(3); // trainer.scale is 1.0: three full epochs
+//!     let history = trainer.fit(&mut model, &data)?;
+//!     println!("final training loss {:.4}", history.last().map_or(f64::NAN, |s| s.train_loss));
+//!     Ok(())
+//! }
+//! ```
+//!
+//! Every item of [`book`] says in which section it is defined, with a link to the rendered page.
+//!
+//! ## Names
+//!
+//! Items that the book defines keep the book's names, so that the text and the code agree:
+//! acronyms stay upper-case as in the book (`MLP`, `GRU`, `SGD`, `FashionMNIST`), which clippy
+//! is told once, below. The hand-written infrastructure follows Rust's usual conventions
+//! (`TensorLoader`, `FashionMnistTensors`, `ProgressBoard`). No two public items name one
+//! concept: the book's [`FashionMNIST`] is a data module, and
+//! [`data::FashionMnistTensors`] the raw tensors it is built from.
+//!
+//! ## Modules
 //!
 //! ```
 //! use d2l::prelude::*;
@@ -15,10 +58,13 @@
 //! |---|---|
 //! | [`device`] | `cpu`, `gpu`, `try_gpu`, `try_all_gpus` (and the CUDA loader behind them) |
 //! | [`display`] | showing values in notebooks: the stdout protocol, [`Show`](display::Show), tensors |
-//! | [`plot`] | [`plot()`](plot::plot), [`ProgressBoard`](plot::ProgressBoard), [`show_images`](plot::show_images), [`show_heatmaps`](plot::show_heatmaps), [`Figure`](plot::Figure) |
+//! | [`plotting`] | [`plot()`](plotting::plot), [`ProgressBoard`](plotting::ProgressBoard), [`show_images`](plotting::show_images), [`show_heatmaps`](plotting::show_heatmaps), [`Figure`](plotting::Figure) |
 //! | [`data`] | the data hub ([`download`](data::download)), archives, IDX files, Fashion-MNIST, [`TensorLoader`](data::TensorLoader), CSV tables |
-//! | [`scale`] | `D2L_SCALE`, the one switch that scales heavy training down for CI |
+//! | [`scale`] | the scale of training runs: 1.0 unless a program opts into `D2L_SCALE` |
 //! | [`utils`] | [`Timer`], [`Accumulator`] |
+
+#![warn(missing_docs)]
+#![allow(clippy::upper_case_acronyms)]
 
 pub use d2l_protocol as protocol;
 pub use tch;
@@ -34,7 +80,7 @@ pub mod cuda_loader;
 pub mod data;
 pub mod device;
 pub mod display;
-pub mod plot;
+pub mod plotting;
 pub mod prelude;
 pub mod scale;
 pub mod utils;
@@ -42,7 +88,11 @@ pub mod utils;
 pub use data::{download, TensorLoader};
 pub use device::{cpu, gpu, num_gpus, try_all_gpus, try_gpu, try_gpu_at};
 pub use display::{show, Show};
-pub use plot::{plot, plot_with, plot_y, show_heatmaps, show_images, Figure, PlotOptions, ProgressBoard};
+pub use plotting::{
+    plot, plot_with, plot_y, show_heatmaps, show_images, Figure, PlotOptions, ProgressBoard,
+};
 pub use utils::{Accumulator, Timer};
 // The book items come last: a hand-written re-export above wins over a same-named book item.
+// Inlined, so that the crate's front page lists the training API instead of one glob line.
+#[doc(inline)]
 pub use book::*;

@@ -23,7 +23,10 @@ pub struct Timer {
 impl Timer {
     /// A timer that has already started.
     pub fn new() -> Self {
-        Timer { times: Vec::new(), started: Some(Instant::now()) }
+        Timer {
+            times: Vec::new(),
+            started: Some(Instant::now()),
+        }
     }
 
     /// Starts (or restarts) the current run.
@@ -33,7 +36,11 @@ impl Timer {
 
     /// Ends the current run, records it and returns its duration in seconds (0 when not started).
     pub fn stop(&mut self) -> f64 {
-        let elapsed = self.started.take().map(|t| t.elapsed().as_secs_f64()).unwrap_or(0.0);
+        let elapsed = self
+            .started
+            .take()
+            .map(|t| t.elapsed().as_secs_f64())
+            .unwrap_or(0.0);
         self.times.push(elapsed);
         elapsed
     }
@@ -107,7 +114,12 @@ impl Accumulator {
     /// # Panics
     /// When `values` does not have one value per sum: that is a bug in the calling code.
     pub fn add(&mut self, values: &[f64]) {
-        assert_eq!(values.len(), self.data.len(), "Accumulator::add: expected {} values", self.data.len());
+        assert_eq!(
+            values.len(),
+            self.data.len(),
+            "Accumulator::add: expected {} values",
+            self.data.len()
+        );
         for (a, b) in self.data.iter_mut().zip(values) {
             *a += b;
         }

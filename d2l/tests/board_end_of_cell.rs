@@ -8,10 +8,12 @@ use common::Shared;
 use std::time::Duration;
 
 use d2l::display::Frontend;
-use d2l::plot::ProgressBoard;
+use d2l::plotting::ProgressBoard;
 
 fn displays(out: &Shared) -> usize {
-    out.text().matches("application/vnd.d2l.display+json").count()
+    out.text()
+        .matches("application/vnd.d2l.display+json")
+        .count()
 }
 
 #[test]
@@ -31,10 +33,10 @@ fn a_board_filled_in_a_blink_is_shown_at_the_end_of_the_cell() {
     );
     // evcxr moves a cell's variables into its store after the cell: the board moves too.
     let moved = Box::new(board);
-    d2l::plot::evcxr_end_of_cell();
+    d2l::plotting::evcxr_end_of_cell();
     assert_eq!(displays(&out), 1, "the end of the cell draws the board");
     assert_eq!(moved.render_count(), 1);
-    d2l::plot::end_of_cell();
+    d2l::plotting::end_of_cell();
     assert_eq!(displays(&out), 1, "nothing new: no second figure");
     drop(moved);
 }

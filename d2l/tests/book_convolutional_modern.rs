@@ -6,9 +6,9 @@
 
 use d2l::prelude::*;
 use d2l::{
-    alexnet, any_net, batch_norm, bn_lenet, bn_lenet_scratch, densenet, googlenet, nin,
-    regnetx32, resnet18, vgg, vgg_block, BatchNorm, Batch, DenseBlock, ImageClassifier,
-    Inception, Layers, Module, ResNeXtBlock, Residual, StageSpec,
+    alexnet, any_net, batch_norm, bn_lenet, bn_lenet_scratch, densenet, googlenet,
+    image_classifier, layer_summary, nin, regnetx32, resnet18, vgg, vgg_block, Batch, BatchNorm,
+    DenseBlock, Inception, Layers, Module, ResNeXtBlock, Residual, StageSpec,
 };
 use tch::nn::ModuleT;
 
@@ -23,11 +23,18 @@ fn max_gap(a: &Tensor, b: &Tensor) -> f64 {
 /// Scores of shape [batch, 10] for a batch of `image_size` x `image_size` one-channel images, in
 /// both modes, and finite.
 fn assert_classifies(build: impl FnOnce(&nn::Path) -> Layers, image_size: i64) {
-    let model = ImageClassifier::new(0.01, build);
-    let x = Tensor::rand([2, 1, image_size, image_size], (Kind::Float, model.vs.device()));
+    let model = image_classifier(0.01, build);
+    let x = Tensor::rand(
+        [2, 1, image_size, image_size],
+        (Kind::Float, model.vs.device()),
+    );
     for train in [false, true] {
         let scores = tch::no_grad(|| model.net.forward_t(&x, train));
-        assert_eq!(scores.size(), [2, 10], "image size {image_size}, train {train}");
+        assert_eq!(
+            scores.size(),
+            [2, 10],
+            "image size {image_size}, train {train}"
+        );
         assert!(
             scores.isfinite().all().int64_value(&[]) == 1,
             "non-finite scores at image size {image_size}"
@@ -42,15 +49,23 @@ fn alexnet_classifies_68_pixel_images() {
 
 #[test]
 fn alexnet_at_224_has_the_paper_shapes() {
-    let model = ImageClassifier::new(0.01, |p| alexnet(p, 224, 10));
-    let summary = model.layer_summary(&[1, 1, 224, 224]);
+    let model = image_classifier(0.01, |p| alexnet(p, 224, 10));
+    let summary = layer_summary(&model, &[1, 1, 224, 224]);
     let shape_of = |name: &str| -> Vec<Vec<i64>> {
-        summary.iter().filter(|(n, _)| n == name).map(|(_, s)| s.clone()).collect()
+        summary
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, s)| s.clone())
+            .collect()
     };
     assert_eq!(shape_of("conv1"), [vec![1, 96, 54, 54]]);
     assert_eq!(
         shape_of("max_pool"),
-        [vec![1, 96, 26, 26], vec![1, 256, 12, 12], vec![1, 256, 5, 5]]
+        [
+            vec![1, 96, 26, 26],
+            vec![1, 256, 12, 12],
+            vec![1, 256, 5, 5]
+        ]
     );
     assert_eq!(shape_of("flatten"), [vec![1, 6400]]);
     assert_eq!(summary.last().unwrap().1, [1, 10]);
@@ -120,8 +135,8 @@ fn any_net_stages_halve_the_resolution() {
         group_width: 8,
         bot_mul: 1.0,
     };
-    let model = ImageClassifier::new(0.1, |p| any_net(p, 16, &[stage(1, 16), stage(2, 32)], 10));
-    let summary = model.layer_summary(&[2, 1, 32, 32]);
+    let model = image_classifier(0.1, |p| any_net(p, 16, &[stage(1, 16), stage(2, 32)], 10));
+    let summary = layer_summary(&model, &[2, 1, 32, 32]);
     let shapes: Vec<(&str, &[i64])> = summary.iter().map(|(n, s)| (n.as_str(), &s[..])).collect();
     assert_eq!(
         &shapes[..3],
@@ -177,13 +192,19 @@ fn residual_adds_its_input() {
 fn resnext_block_shapes_and_groups() {
     let vs = nn::VarStore::new(Device::Cpu);
     let block = ResNeXtBlock::new(&vs.root(), 64, 32, 16, 1.0, true, 2);
-    assert_eq!(block.forward_t(&cpu_randn(&[2, 64, 8, 8]), true).size(), [2, 32, 4, 4]);
+    assert_eq!(
+        block.forward_t(&cpu_randn(&[2, 64, 8, 8]), true).size(),
+        [2, 32, 4, 4]
+    );
     // 32 bottleneck channels in groups of 16: each output channel sees 16 input channels.
     assert_eq!(block.layers[1].0.ws.size(), [32, 16, 3, 3]);
     let same = ResNeXtBlock::new(&(vs.root() / "same"), 32, 32, 8, 0.5, false, 1);
     assert!(same.shortcut.is_none());
     assert_eq!(same.layers[0].0.ws.size(), [16, 32, 1, 1]);
-    assert_eq!(same.forward_t(&cpu_randn(&[2, 32, 5, 5]), false).size(), [2, 32, 5, 5]);
+    assert_eq!(
+        same.forward_t(&cpu_randn(&[2, 32, 5, 5]), false).size(),
+        [2, 32, 5, 5]
+    );
 }
 
 #[test]
@@ -204,7 +225,10 @@ fn dense_block_grows_the_channels_and_keeps_its_input() {
     // Concatenation: the first channels are the input itself.
     assert!(max_gap(&y.narrow(1, 0, 3), &x) == 0.0);
     let five = DenseBlock::new(&(vs.root() / "five"), 5, 7, 4);
-    assert_eq!(five.forward_t(&cpu_randn(&[1, 7, 3, 3]), false).size(), [1, 27, 3, 3]);
+    assert_eq!(
+        five.forward_t(&cpu_randn(&[1, 7, 3, 3]), false).size(),
+        [1, 27, 3, 3]
+    );
 }
 
 fn bn_inputs(shape: &[i64]) -> (Tensor, Tensor, Tensor, Tensor, Tensor) {
@@ -221,8 +245,16 @@ fn bn_inputs(shape: &[i64]) -> (Tensor, Tensor, Tensor, Tensor, Tensor) {
 fn batch_norm_from_scratch_equals_libtorch_in_training_mode() {
     for shape in [&[16, 3, 5, 4][..], &[32, 6][..]] {
         let (x, gamma, beta, moving_mean, moving_var) = bn_inputs(shape);
-        let (y, new_mean, new_var) =
-            batch_norm(&x, &gamma, &beta, &moving_mean, &moving_var, 1e-5, 0.1, true);
+        let (y, new_mean, new_var) = batch_norm(
+            &x,
+            &gamma,
+            &beta,
+            &moving_mean,
+            &moving_var,
+            1e-5,
+            0.1,
+            true,
+        );
         let (torch_mean, torch_var) = (moving_mean.copy(), moving_var.copy());
         let y_torch = x.batch_norm(
             Some(&gamma),
@@ -246,8 +278,16 @@ fn batch_norm_from_scratch_equals_libtorch_in_training_mode() {
 #[test]
 fn batch_norm_uses_the_moving_statistics_in_eval_mode() {
     let (x, gamma, beta, moving_mean, moving_var) = bn_inputs(&[8, 3, 4, 4]);
-    let (y, new_mean, new_var) =
-        batch_norm(&x, &gamma, &beta, &moving_mean, &moving_var, 1e-5, 0.1, false);
+    let (y, new_mean, new_var) = batch_norm(
+        &x,
+        &gamma,
+        &beta,
+        &moving_mean,
+        &moving_var,
+        1e-5,
+        0.1,
+        false,
+    );
     let shape = [1, 3, 1, 1];
     let expected = (&x - moving_mean.reshape(shape)) / (moving_var.reshape(shape) + 1e-5).sqrt()
         * gamma.reshape(shape)
@@ -267,7 +307,16 @@ fn batch_norm_uses_the_moving_statistics_in_eval_mode() {
     );
     assert!(max_gap(&y, &y_torch) < 1e-4);
     // Training mode normalizes by the batch instead, which differs here.
-    let (y_train, _, _) = batch_norm(&x, &gamma, &beta, &moving_mean, &moving_var, 1e-5, 0.1, true);
+    let (y_train, _, _) = batch_norm(
+        &x,
+        &gamma,
+        &beta,
+        &moving_mean,
+        &moving_var,
+        1e-5,
+        0.1,
+        true,
+    );
     assert!(max_gap(&y, &y_train) > 1e-2);
 }
 
@@ -280,7 +329,12 @@ fn batch_norm_layer_updates_its_moving_statistics_only_in_training() {
     assert_eq!(vs.variables().len(), 4);
     let x = cpu_randn(&[16, 3, 4, 4]) + 5.0;
     let _ = layer.forward_t(&x, false);
-    assert!(max_gap(&layer.moving_mean, &Tensor::zeros([3], (Kind::Float, Device::Cpu))) == 0.0);
+    assert!(
+        max_gap(
+            &layer.moving_mean,
+            &Tensor::zeros([3], (Kind::Float, Device::Cpu))
+        ) == 0.0
+    );
     let y = layer.forward_t(&x, true);
     // One update with momentum 0.1 from zero: a tenth of the batch means (about 0.5).
     let batch_mean = x.mean_dim(&[0i64, 2, 3][..], false, Kind::Float);
@@ -295,7 +349,7 @@ fn batch_norm_layer_updates_its_moving_statistics_only_in_training() {
 #[test]
 fn image_classifier_switches_modes() {
     tch::manual_seed(0);
-    let mut model = ImageClassifier::new(0.1, |p| bn_lenet(p, 10));
+    let mut model = image_classifier(0.1, |p| bn_lenet(p, 10));
     model.to_device(Device::Cpu);
     let running_mean = || model.vs.variables()["bn1.running_mean"].copy();
     let batch: Batch = (
@@ -304,7 +358,10 @@ fn image_classifier_switches_modes() {
     );
     let before = running_mean();
     let metrics = model.validation_step(&batch);
-    assert_eq!(metrics.iter().map(|(n, _)| *n).collect::<Vec<_>>(), ["loss", "acc"]);
+    assert_eq!(
+        metrics.iter().map(|(n, _)| *n).collect::<Vec<_>>(),
+        ["loss", "acc"]
+    );
     assert!(max_gap(&running_mean(), &before) == 0.0);
     let loss = model.training_step(&batch);
     assert!(loss.requires_grad());
@@ -315,7 +372,10 @@ fn image_classifier_switches_modes() {
 fn layers_summary_names_every_layer() {
     let vs = nn::VarStore::new(Device::Cpu);
     let net = Layers::new()
-        .add("conv", nn::conv2d(vs.root() / "conv", 1, 4, 3, Default::default()))
+        .add(
+            "conv",
+            nn::conv2d(vs.root() / "conv", 1, 4, 3, Default::default()),
+        )
         .add_fn("relu", Tensor::relu)
         .add_fn_t("dropout", |x, train| x.dropout(0.5, train))
         .add_fn("flatten", |x| x.flatten(1, -1));

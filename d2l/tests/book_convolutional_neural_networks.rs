@@ -3,13 +3,18 @@
 //! share libtorch's global random generator and run in parallel, so each tolerance below holds
 //! for any seed, not just the one a test sets.
 
-use d2l::data::fashion_mnist::{write_synthetic, FashionMnist, SyntheticOptions};
+use d2l::data::fashion_mnist::{write_synthetic, FashionMnistTensors, SyntheticOptions};
 use d2l::prelude::*;
-use d2l::{corr2d, init_cnn, Classifier, LeNet, Module};
+use d2l::{corr2d, init_cnn, lenet, Module};
 
 fn values(t: &Tensor) -> Vec<f64> {
-    Vec::<f64>::try_from(t.detach().to_device(Device::Cpu).to_kind(Kind::Double).flatten(0, -1))
-        .unwrap()
+    Vec::<f64>::try_from(
+        t.detach()
+            .to_device(Device::Cpu)
+            .to_kind(Kind::Double)
+            .flatten(0, -1),
+    )
+    .unwrap()
 }
 
 fn matrix(rows: &[&[f64]]) -> Tensor {
@@ -38,20 +43,36 @@ fn corr2d_matches_hand_computed_examples() {
     assert_eq!(values(&y), [7.0, 12.0, 18.0, 26.0]);
     // A kernel as large as the input gives the full inner product.
     let y = corr2d(&x, &x);
-    assert_eq!(values(&y), [1.0 + 4.0 + 16.0 + 64.0 + 9.0 + 25.0 + 49.0 + 81.0]);
+    assert_eq!(
+        values(&y),
+        [1.0 + 4.0 + 16.0 + 64.0 + 9.0 + 25.0 + 49.0 + 81.0]
+    );
 }
 
 /// On random inputs of many shapes, `corr2d` is libtorch's (unpadded, stride-1) convolution.
 #[test]
 fn corr2d_agrees_with_libtorch_conv2d() {
     let opts = (Kind::Double, Device::Cpu);
-    for (n_h, n_w, k_h, k_w) in [(5, 5, 3, 3), (7, 4, 2, 3), (6, 9, 1, 4), (3, 3, 3, 3), (8, 6, 5, 1)] {
+    for (n_h, n_w, k_h, k_w) in [
+        (5, 5, 3, 3),
+        (7, 4, 2, 3),
+        (6, 9, 1, 4),
+        (3, 3, 3, 3),
+        (8, 6, 5, 1),
+    ] {
         let x = Tensor::randn([n_h, n_w], opts);
         let k = Tensor::randn([k_h, k_w], opts);
         let ours = corr2d(&x, &k);
         let theirs = x
             .reshape([1, 1, n_h, n_w])
-            .conv2d(&k.reshape([1, 1, k_h, k_w]), None::<Tensor>, [1, 1], [0, 0], [1, 1], 1)
+            .conv2d(
+                &k.reshape([1, 1, k_h, k_w]),
+                None::<Tensor>,
+                [1, 1],
+                [0, 0],
+                [1, 1],
+                1,
+            )
             .reshape([n_h - k_h + 1, n_w - k_w + 1]);
         assert_eq!(ours.size(), theirs.size());
         let error = (&ours - &theirs).abs().max().double_value(&[]);
@@ -84,7 +105,10 @@ fn corr2d_gradients_match_finite_differences() {
         for (i, &analytic) in autograd.iter().enumerate() {
             let shifted = |delta: f64| {
                 let moved = base.copy();
-                let _ = moved.view([-1]).get(i as i64).fill_(base.view([-1]).double_value(&[i as i64]) + delta);
+                let _ = moved
+                    .view([-1])
+                    .get(i as i64)
+                    .fill_(base.view([-1]).double_value(&[i as i64]) + delta);
                 moved
             };
             let value = |p: &Tensor| {
@@ -107,7 +131,7 @@ fn corr2d_gradients_match_finite_differences() {
 /// layer summary reports the shapes of the chapter.
 #[test]
 fn lenet_gives_one_score_per_class() {
-    let model = LeNet::new(0.1, 10);
+    let model = lenet(0.1, 10);
     let device = model.vs.device();
     for n in [1, 5] {
         let x = Tensor::rand([n, 1, 28, 28], (Kind::Float, device));
@@ -115,12 +139,19 @@ fn lenet_gives_one_score_per_class() {
         assert_eq!(y.size(), [n, 10]);
         assert_eq!(y.device(), device);
     }
-    let three = LeNet::new(0.1, 3);
+    let three = lenet(0.1, 3);
     let x = Tensor::rand([2, 1, 28, 28], (Kind::Float, three.vs.device()));
     assert_eq!(tch::no_grad(|| three.forward(&x)).size(), [2, 3]);
 
-    let summary = model.layer_summary(&[1, 1, 28, 28]);
-    let shape_after = |name: &str| summary.iter().find(|(n, _)| *n == name).map(|(_, s)| s.clone());
+    let summary = model
+        .net
+        .layer_summary(&Tensor::zeros([1, 1, 28, 28], (Kind::Float, device)));
+    let shape_after = |name: &str| {
+        summary
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, s)| s.clone())
+    };
     assert_eq!(shape_after("conv1"), Some(vec![1, 6, 28, 28]));
     assert_eq!(shape_after("conv2"), Some(vec![1, 16, 10, 10]));
     assert_eq!(shape_after("flatten"), Some(vec![1, 400]));
@@ -148,8 +179,13 @@ fn init_cnn_zeroes_biases_and_draws_weights_within_the_xavier_bound() {
     init_cnn(&vs);
     let mut variables = vs.variables();
     for untouched in ["norm.weight", "norm.running_mean", "norm.running_var"] {
-        let var = variables.remove(untouched).unwrap_or_else(|| panic!("{untouched} exists"));
-        assert!(values(&var).iter().all(|&v| v == 7.0), "{untouched} must be left alone");
+        let var = variables
+            .remove(untouched)
+            .unwrap_or_else(|| panic!("{untouched} exists"));
+        assert!(
+            values(&var).iter().all(|&v| v == 7.0),
+            "{untouched} must be left alone"
+        );
     }
     assert!(values(&variables["norm.bias"]).iter().all(|&b| b == 0.0));
     variables.retain(|name, _| !name.starts_with("norm."));
@@ -166,30 +202,41 @@ fn init_cnn_zeroes_biases_and_draws_weights_within_the_xavier_bound() {
         let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
         let largest = entries.iter().fold(0.0f64, |m, w| m.max(w.abs()));
         let mean = entries.iter().sum::<f64>() / entries.len() as f64;
-        assert!(largest <= bound, "{name}: |w| up to {largest}, bound {bound}");
+        assert!(
+            largest <= bound,
+            "{name}: |w| up to {largest}, bound {bound}"
+        );
         // Uniform on (-bound, bound): with hundreds of draws, the extremes come close to the
         // bound and the mean is near zero.
-        assert!(largest > 0.8 * bound, "{name}: |w| only up to {largest}, bound {bound}");
-        assert!(mean.abs() < 0.2 * bound, "{name}: mean {mean}, bound {bound}");
+        assert!(
+            largest > 0.8 * bound,
+            "{name}: |w| only up to {largest}, bound {bound}"
+        );
+        assert!(
+            mean.abs() < 0.2 * bound,
+            "{name}: mean {mean}, bound {bound}"
+        );
         assert!(var.requires_grad(), "{name} must stay trainable");
     }
     // LeNet's own store is initialized the same way.
-    let model = LeNet::new(0.1, 10);
+    let model = lenet(0.1, 10);
     let lenet_vars = model.vs.variables();
     assert!(values(&lenet_vars["fc1.bias"]).iter().all(|&b| b == 0.0));
     let bound = (6.0f64 / (400.0 + 120.0)).sqrt();
-    assert!(values(&lenet_vars["fc1.weight"]).iter().all(|w| w.abs() <= bound));
+    assert!(values(&lenet_vars["fc1.weight"])
+        .iter()
+        .all(|w| w.abs() <= bound));
 }
 
 /// LeNet's optimizer is SGD over all of its parameters with its learning rate: one step moves
 /// every parameter by exactly `-lr` times its gradient.
 #[test]
 fn lenet_optimizer_is_sgd_with_its_learning_rate() {
-    let model = LeNet::new(0.5, 10);
+    let model = lenet(0.5, 10);
     let device = model.vs.device();
     let x = Tensor::rand([4, 1, 28, 28], (Kind::Float, device));
     let y = Tensor::from_slice(&[0i64, 3, 5, 9]).to_device(device);
-    let mut optimizer = model.configure_optimizers();
+    let mut optimizer = model.configure_optimizers().expect("the optimizer builds");
     optimizer.zero_grad();
     model.training_step(&(x, y)).backward();
     let before: Vec<(Tensor, Tensor)> = model
@@ -202,10 +249,16 @@ fn lenet_optimizer_is_sgd_with_its_learning_rate() {
     for (p, (old, grad)) in model.parameters().iter().zip(&before) {
         let expected = old - grad * 0.5;
         let error = (p.detach() - expected).abs().max().double_value(&[]);
-        assert!(error < 1e-6, "parameter {:?} moved wrongly: error {error}", p.size());
+        assert!(
+            error < 1e-6,
+            "parameter {:?} moved wrongly: error {error}",
+            p.size()
+        );
     }
     assert!(
-        before.iter().any(|(_, g)| g.abs().max().double_value(&[]) > 0.0),
+        before
+            .iter()
+            .any(|(_, g)| g.abs().max().double_value(&[]) > 0.0),
         "some gradient must be nonzero"
     );
 }
@@ -216,16 +269,30 @@ fn lenet_optimizer_is_sgd_with_its_learning_rate() {
 #[test]
 fn lenet_learns_synthetic_fashion_mnist() {
     let dir = tempfile::tempdir().unwrap();
-    write_synthetic(dir.path(), &SyntheticOptions { train: 512, test: 256, seed: 3 }).unwrap();
-    let data = FashionMnist::load(dir.path()).unwrap();
+    write_synthetic(
+        dir.path(),
+        &SyntheticOptions {
+            train: 512,
+            test: 256,
+            seed: 3,
+        },
+    )
+    .unwrap();
+    let data = FashionMnistTensors::load(dir.path()).unwrap();
     tch::manual_seed(1);
-    let model = LeNet::new(0.1, 10);
+    let model = lenet(0.1, 10);
     let device = model.vs.device();
-    let (x_val, y_val) = (data.test_images.to_device(device), data.test_labels.to_device(device));
+    let (x_val, y_val) = (
+        data.test_images.to_device(device),
+        data.test_labels.to_device(device),
+    );
     let evaluate = || {
         tch::no_grad(|| {
             let y_hat = model.forward(&x_val);
-            (model.loss(&y_hat, &y_val).double_value(&[]), model.accuracy(&y_hat, &y_val))
+            (
+                model.loss(&y_hat, &y_val).double_value(&[]),
+                d2l::accuracy(&y_hat, &y_val),
+            )
         })
     };
     let (loss_before, _) = evaluate();
@@ -233,7 +300,10 @@ fn lenet_learns_synthetic_fashion_mnist() {
     // time waiting than computing for layers this small (measured: 13 times faster).
     tch::set_num_threads(1);
     let mut optimizer = nn::Adam::default().build(&model.vs, 3e-3).unwrap();
-    let (x_train, y_train) = (data.train_images.to_device(device), data.train_labels.to_device(device));
+    let (x_train, y_train) = (
+        data.train_images.to_device(device),
+        data.train_labels.to_device(device),
+    );
     let (num_train, batch_size) = (512, 64);
     for _epoch in 0..40 {
         let order = Tensor::randperm(num_train, (Kind::Int64, device));
@@ -247,6 +317,12 @@ fn lenet_learns_synthetic_fashion_mnist() {
         }
     }
     let (loss_after, accuracy) = evaluate();
-    assert!(loss_after < loss_before - 0.5, "loss {loss_before} -> {loss_after}");
-    assert!(accuracy > 0.4, "accuracy {accuracy} after training (chance is 0.1)");
+    assert!(
+        loss_after < loss_before - 0.5,
+        "loss {loss_before} -> {loss_after}"
+    );
+    assert!(
+        accuracy > 0.4,
+        "accuracy {accuracy} after training (chance is 0.1)"
+    );
 }

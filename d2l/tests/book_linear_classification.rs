@@ -16,8 +16,8 @@ use std::sync::Once;
 
 use d2l::prelude::*;
 use d2l::{
-    accuracy, cross_entropy, softmax, Classifier, DataModule, FashionMNIST, Module,
-    SoftmaxRegression, SoftmaxRegressionScratch, Trainer,
+    accuracy, cross_entropy, softmax, softmax_regression, Classifier, DataModule, FashionMNIST,
+    Module, SoftmaxRegressionScratch, Trainer,
 };
 
 /// Points the data hub at a private cache with the synthetic stand-in, writing it once.
@@ -28,7 +28,7 @@ fn synthetic_fashion_mnist() {
         std::env::set_var("D2L_DATA_DIR", &dir);
         std::env::set_var("D2L_FASHION_MNIST", "synthetic");
         // The first load writes the files; later loads in other threads only read them.
-        d2l::data::FashionMnist::fetch().expect("the synthetic stand-in can be written");
+        d2l::data::FashionMnistTensors::fetch().expect("the synthetic stand-in can be written");
     });
 }
 
@@ -39,10 +39,16 @@ fn values(t: &Tensor) -> Vec<f64> {
 #[test]
 fn accuracy_counts_rows_whose_argmax_is_the_label() {
     let y_hat = Tensor::from_slice2(&[[0.1f32, 0.3, 0.6], [0.3, 0.5, 0.2], [0.9, 0.05, 0.05]]);
-    assert_eq!(accuracy(&y_hat, &Tensor::from_slice(&[0i64, 1, 0])), 2.0 / 3.0);
+    assert_eq!(
+        accuracy(&y_hat, &Tensor::from_slice(&[0i64, 1, 0])),
+        2.0 / 3.0
+    );
     assert_eq!(accuracy(&y_hat, &Tensor::from_slice(&[2i64, 1, 0])), 1.0);
     // Labels of another integer kind or shape [n, 1] are accepted too.
-    assert_eq!(accuracy(&y_hat, &Tensor::from_slice(&[1i32, 0, 2]).reshape([3, 1])), 0.0);
+    assert_eq!(
+        accuracy(&y_hat, &Tensor::from_slice(&[1i32, 0, 2]).reshape([3, 1])),
+        0.0
+    );
 }
 
 #[test]
@@ -53,24 +59,36 @@ fn scratch_softmax_and_cross_entropy_agree_with_libtorch() {
     for s in values(&probs.sum_dim_intlist(1, false, Kind::Float)) {
         assert!((s - 1.0).abs() < 1e-5, "row sum {s}");
     }
-    let diff = (&probs - logits.softmax(1, Kind::Float)).abs().max().double_value(&[]);
+    let diff = (&probs - logits.softmax(1, Kind::Float))
+        .abs()
+        .max()
+        .double_value(&[]);
     assert!(diff < 1e-6, "softmax differs by {diff}");
     let y = Tensor::from_slice(&[0i64, 6, 3, 3, 1]);
     let ours = cross_entropy(&probs, &y).double_value(&[]);
     let theirs = logits.cross_entropy_for_logits(&y).double_value(&[]);
     assert!((ours - theirs).abs() < 1e-5, "{ours} vs {theirs}");
     // -log of the picked probability, by hand for one row.
-    let single = cross_entropy(&Tensor::from_slice2(&[[0.25f32, 0.75]]), &Tensor::from_slice(&[1i64]));
+    let single = cross_entropy(
+        &Tensor::from_slice2(&[[0.25f32, 0.75]]),
+        &Tensor::from_slice(&[1i64]),
+    );
     assert!((single.double_value(&[]) + 0.75f64.ln()).abs() < 1e-6);
 }
 
 #[test]
 fn concise_loss_is_finite_where_the_naive_one_overflows() {
-    let model = SoftmaxRegression::new(3, 3, 0.1);
+    let model = softmax_regression(3, 3, 0.1);
     let logits = Tensor::from_slice2(&[[1000.0f32, 0.0, -1000.0]]);
     let y = Tensor::from_slice(&[1i64]);
-    assert!(cross_entropy(&softmax(&logits), &y).double_value(&[]).is_infinite()
-        || cross_entropy(&softmax(&logits), &y).double_value(&[]).is_nan());
+    assert!(
+        cross_entropy(&softmax(&logits), &y)
+            .double_value(&[])
+            .is_infinite()
+            || cross_entropy(&softmax(&logits), &y)
+                .double_value(&[])
+                .is_nan()
+    );
     let stable = model.loss(&logits, &y).double_value(&[]);
     assert!((stable - 1000.0).abs() < 1e-3, "stable loss {stable}");
 }
@@ -79,7 +97,10 @@ fn concise_loss_is_finite_where_the_naive_one_overflows() {
 fn fashion_mnist_serves_labelled_batches_of_the_right_shape() {
     synthetic_fashion_mnist();
     let data = FashionMNIST::new(256);
-    assert!(data.is_synthetic(), "the tests must run on the labelled stand-in");
+    assert!(
+        data.is_synthetic(),
+        "the tests must run on the labelled stand-in"
+    );
     assert_eq!(data.data.train_images.size(), [60000, 1, 28, 28]);
     assert_eq!(data.data.test_images.size(), [10000, 1, 28, 28]);
     // 60000 / 256 and 10000 / 256, rounded up: the last batch is smaller.
@@ -94,7 +115,10 @@ fn fashion_mnist_serves_labelled_batches_of_the_right_shape() {
     assert_eq!(y.size(), [256]);
     assert_eq!(y.kind(), Kind::Int64);
     let (lo, hi) = (x.min().double_value(&[]), x.max().double_value(&[]));
-    assert!((0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi), "pixels in [{lo}, {hi}]");
+    assert!(
+        (0.0..=1.0).contains(&lo) && (0.0..=1.0).contains(&hi),
+        "pixels in [{lo}, {hi}]"
+    );
     // Validation batches come in a fixed order; training batches are reshuffled every epoch.
     let first_val = |d: &FashionMNIST| d.val_dataloader().next().unwrap().1;
     assert!(first_val(&data).equal(&first_val(&data)));
@@ -124,9 +148,13 @@ fn scratch_softmax_regression_beats_chance_after_one_epoch() {
     tch::manual_seed(0);
     let data = FashionMNIST::new(256);
     let mut model = SoftmaxRegressionScratch::new(784, 10, 0.1, 0.01);
-    let history = Trainer::new(1).fit(&mut model, &data);
+    let history = Trainer::new(1)
+        .fit(&mut model, &data)
+        .expect("the optimizer builds");
     let stats = &history[0];
-    let acc = stats.val_metric("acc").expect("a classifier reports val acc");
+    let acc = stats
+        .val_metric("acc")
+        .expect("a classifier reports val acc");
     assert!(acc > 0.5, "val acc after one epoch: {acc}");
     // The loss fell well below that of a uniform guess, log 10 = 2.30.
     assert!(stats.val_metric("loss").unwrap() < 1.5, "{stats:?}");
@@ -138,15 +166,20 @@ fn concise_softmax_regression_beats_chance_after_one_epoch() {
     synthetic_fashion_mnist();
     tch::manual_seed(1);
     let data = FashionMNIST::new(256);
-    let mut model = SoftmaxRegression::new(784, 10, 0.1);
-    let history = Trainer::new(1).fit(&mut model, &data);
+    let mut model = softmax_regression(784, 10, 0.1);
+    let history = Trainer::new(1)
+        .fit(&mut model, &data)
+        .expect("the optimizer builds");
     let acc = history[0].val_metric("acc").unwrap();
     assert!(acc > 0.5, "val acc after one epoch: {acc}");
     // The exact accuracy over all 10000 validation images agrees with the mean of the batch
     // accuracies up to the weight of the smaller last batch.
     let (x, y) = (&data.data.test_images, &data.data.test_labels);
     let exact = tch::no_grad(|| accuracy(&model.forward(x), y));
-    assert!((exact - acc).abs() < 0.02, "exact {exact} vs batch mean {acc}");
+    assert!(
+        (exact - acc).abs() < 0.02,
+        "exact {exact} vs batch mean {acc}"
+    );
 }
 
 #[test]

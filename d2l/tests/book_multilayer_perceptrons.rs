@@ -11,9 +11,9 @@
 use d2l::data::Table;
 use d2l::prelude::*;
 use d2l::{
-    dropout_layer, fold_range, k_fold, k_fold_data, log_rmse, relu_scratch, write_submission,
-    xavier_uniform, Batch, Classifier, DataModule, DropoutMLP, DropoutMLPScratch,
-    HousePriceRegression, KaggleHouse, MLPScratch, Module, MLP,
+    dropout_layer, dropout_mlp, fold_range, house_price_regression, k_fold, k_fold_data, log_rmse,
+    mlp, relu_scratch, write_submission, xavier_uniform, Batch, DataModule, DropoutMLPScratch,
+    KaggleHouse, MLPScratch, Module,
 };
 
 fn values(t: &Tensor) -> Vec<f64> {
@@ -203,7 +203,8 @@ fn k_fold_trains_one_model_per_split() {
     let x = Tensor::randn([200, 3], (Kind::Float, Device::Cpu));
     let w = Tensor::from_slice(&[0.3f32, -0.2, 0.1]).reshape([-1, 1]);
     let y = x.matmul(&w) + 12.0;
-    let results = k_fold(&x, &y, 4, 16, 30, || HousePriceRegression::new(3, 0.1, 0.0));
+    let results = k_fold(&x, &y, 4, 16, 30, || house_price_regression(3, 0.1, 0.0))
+        .expect("the optimizer builds");
     assert_eq!(results.len(), 4);
     for (_, stats) in &results {
         let err = stats.val_metric("log_rmse").unwrap();
@@ -266,7 +267,7 @@ fn dropout_models_drop_only_when_training() {
     let y = Tensor::zeros([8], (Kind::Int64, Device::Cpu));
     let batch: Batch = (x.shallow_clone(), y);
     let scratch = DropoutMLPScratch::new(784, 10, 64, 64, 0.5, 0.5, 0.1);
-    let concise = DropoutMLP::new(784, 10, 64, 64, 0.5, 0.5, 0.1);
+    let concise = dropout_mlp(784, 10, 64, 64, 0.5, 0.5, 0.1);
     let losses = |m: &dyn Fn() -> Tensor| (m().double_value(&[]), m().double_value(&[]));
     let (a, b) = losses(&|| scratch.training_step(&batch));
     assert_ne!(a, b, "scratch training steps should differ");
@@ -295,14 +296,18 @@ fn mlps_learn_xor_which_no_linear_model_can() {
         .to_kind(Kind::Int64);
     let split = k_fold_data(&x, &y, 4, 32).remove(0);
     let mut scratch = MLPScratch::new(2, 2, 32, 0.5, 0.5);
-    let history = d2l::Trainer::new(20).fit(&mut scratch, &split);
+    let history = d2l::Trainer::new(20)
+        .fit(&mut scratch, &split)
+        .expect("the optimizer builds");
     let acc = history.last().unwrap().val_metric("acc").unwrap();
     assert!(acc > 0.95, "scratch MLP accuracy {acc}");
-    let mut concise = MLP::new(2, 2, 32, 0.5);
-    let history = d2l::Trainer::new(20).fit(&mut concise, &split);
+    let mut concise = mlp(2, 2, 32, 0.5);
+    let history = d2l::Trainer::new(20)
+        .fit(&mut concise, &split)
+        .expect("the optimizer builds");
     let acc = history.last().unwrap().val_metric("acc").unwrap();
     assert!(acc > 0.95, "concise MLP accuracy {acc}");
-    assert!((concise.accuracy(&concise.forward(&split.x_val), &split.y_val) - acc).abs() < 1e-6);
+    assert!((d2l::accuracy(&concise.forward(&split.x_val), &split.y_val) - acc).abs() < 1e-6);
 }
 
 /// The real Kaggle files (from ../shared/data, where the project keeps byte-identical copies):
@@ -311,14 +316,22 @@ fn mlps_learn_xor_which_no_linear_model_can() {
 #[test]
 fn real_house_data_preprocesses_cleanly() {
     // Where the Makefile finds them too: $D2L_SHARED_DATA, else ../shared/data beside the clone.
-    let dir = std::env::var_os("D2L_SHARED_DATA").map(std::path::PathBuf::from).unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data"));
+    let dir = std::env::var_os("D2L_SHARED_DATA")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| {
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data")
+        });
     let (train, test) = (
         dir.join("kaggle_house_pred_train.csv"),
         dir.join("kaggle_house_pred_test.csv"),
     );
     // The offline copies are part of every development and CI machine (../shared/data): a
     // missing file is a broken set-up, not a reason to pass.
-    assert!(train.is_file() && test.is_file(), "{} has no Kaggle house files (kaggle_house_pred_{{train,test}}.csv)", dir.display());
+    assert!(
+        train.is_file() && test.is_file(),
+        "{} has no Kaggle house files (kaggle_house_pred_{{train,test}}.csv)",
+        dir.display()
+    );
     let data = KaggleHouse::from_tables(
         Table::read_csv(&train).unwrap(),
         Table::read_csv(&test).unwrap(),

@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use d2l::data::DataHub;
-use d2l::plot::BoardOptions;
+use d2l::plotting::BoardOptions;
 use d2l::prelude::*;
 use d2l::{
     preprocess_text, tokenize_chars, tokenize_words, DataModule, LanguageModel, Module,
@@ -29,7 +29,9 @@ fn time_machine_text() -> String {
         .with_cache_dir(shared_data())
         .with_base_url("http://127.0.0.1:9/")
         .quiet(true);
-    let path = hub.download("time_machine").expect("timemachine.txt in ../shared/data");
+    let path = hub
+        .download("time_machine")
+        .expect("timemachine.txt in ../shared/data");
     std::fs::read_to_string(path).unwrap()
 }
 
@@ -41,16 +43,25 @@ fn quiet_trainer(max_epochs: usize) -> Trainer {
     Trainer {
         max_epochs,
         gradient_clip_val: Some(1.0),
-        board: ProgressBoard::with_options(BoardOptions { display: false, ..BoardOptions::default() }),
+        board: ProgressBoard::with_options(BoardOptions {
+            display: false,
+            ..BoardOptions::default()
+        }),
         ..Default::default()
     }
 }
 
 #[test]
 fn preprocessing_keeps_lowercase_letters_and_single_spaces() {
-    assert_eq!(preprocess_text("The Time-Machine, by H. G. Wells [1898]\n\nI"), "the time machine by h g wells i");
+    assert_eq!(
+        preprocess_text("The Time-Machine, by H. G. Wells [1898]\n\nI"),
+        "the time machine by h g wells i"
+    );
     assert_eq!(tokenize_chars("ab c"), ["a", "b", " ", "c"]);
-    assert_eq!(tokenize_words("  the  time\nmachine "), ["the", "time", "machine"]);
+    assert_eq!(
+        tokenize_words("  the  time\nmachine "),
+        ["the", "time", "machine"]
+    );
 }
 
 #[test]
@@ -88,7 +99,10 @@ fn vocab_orders_tokens_by_decreasing_frequency() {
     assert_eq!(vocab.len(), 28, "unk, space and 26 letters");
     assert_eq!(vocab.to_tokens(&[1, 2, 3]), [" ", "e", "t"]);
     let freqs = vocab.token_freqs();
-    assert!(freqs.windows(2).all(|w| w[0].1 >= w[1].1), "counts must not increase");
+    assert!(
+        freqs.windows(2).all(|w| w[0].1 >= w[1].1),
+        "counts must not increase"
+    );
     assert_eq!(freqs.iter().map(|(_, n)| n).sum::<usize>(), tokens.len());
     for (i, (token, _)) in freqs.iter().enumerate() {
         assert_eq!(vocab.to_indices(&[token.as_str()]), [i + 1], "{token:?}");
@@ -106,7 +120,10 @@ fn time_machine_windows_have_next_token_targets() {
     // Y is X shifted by one token, and both are the corpus.
     let (x, y) = (ids(&data.x), ids(&data.y));
     for row in [0usize, 1, 777, data.x.size()[0] as usize - 1] {
-        let expected: Vec<i64> = data.corpus[row..row + 11].iter().map(|&i| i as i64).collect();
+        let expected: Vec<i64> = data.corpus[row..row + 11]
+            .iter()
+            .map(|&i| i as i64)
+            .collect();
         assert_eq!(&x[row * 10..row * 10 + 10], &expected[..10]);
         assert_eq!(&y[row * 10..row * 10 + 10], &expected[1..]);
     }
@@ -181,7 +198,10 @@ fn language_models_score_every_token_and_predict_from_a_prefix() {
     let x = Tensor::zeros([3, 5], (Kind::Int64, Device::Cpu));
     assert_eq!(scratch.forward(&x).size(), [3, 5, v]);
     assert_eq!(concise.forward(&x).size(), [3, 5, v]);
-    for text in [scratch.predict("ab", 6, &vocab), concise.predict("ab", 6, &vocab)] {
+    for text in [
+        scratch.predict("ab", 6, &vocab),
+        concise.predict("ab", 6, &vocab),
+    ] {
         assert!(text.starts_with("ab"), "{text:?}");
         // an untrained model may well predict `<unk>`, which prints as five characters
         let tokens = text.replace("<unk>", "?");
@@ -208,7 +228,9 @@ fn rnn_language_model_learns_the_time_machine() {
     let mut trainer = quiet_trainer(1);
     let mut ppl = Vec::new();
     for _ in 0..8 {
-        let history = trainer.fit(&mut model, &data);
+        let history = trainer
+            .fit(&mut model, &data)
+            .expect("the optimizer builds");
         ppl.push(history[0].val_metric("ppl").unwrap());
     }
     eprintln!("validation perplexity by epoch: {ppl:.2?}");

@@ -68,7 +68,12 @@ impl Server {
             }
         });
         let stop = move || server.unblock();
-        Server { url, requests, stop: Arc::new(stop), thread: Some(thread) }
+        Server {
+            url,
+            requests,
+            stop: Arc::new(stop),
+            thread: Some(thread),
+        }
     }
 
     fn start_misbehaving(root: PathBuf, mode: Mode) -> Server {
@@ -93,9 +98,18 @@ impl Server {
                     head.push(byte[0]);
                 }
                 let head = String::from_utf8_lossy(&head);
-                let name = head.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/').to_string();
+                let name = head
+                    .split_whitespace()
+                    .nth(1)
+                    .unwrap_or("/")
+                    .trim_start_matches('/')
+                    .to_string();
                 let bytes = std::fs::read(root.join(name)).unwrap_or_default();
-                let _ = write!(stream, "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n", bytes.len());
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    bytes.len()
+                );
                 match mode {
                     // The whole length is promised, half is sent, and the connection closes.
                     Mode::Truncated => {
@@ -119,7 +133,12 @@ impl Server {
             stopping.store(true, Ordering::SeqCst);
             let _ = std::net::TcpStream::connect(addr);
         };
-        Server { url: format!("http://{addr}/"), requests, stop: Arc::new(stop), thread: Some(thread) }
+        Server {
+            url: format!("http://{addr}/"),
+            requests,
+            stop: Arc::new(stop),
+            thread: Some(thread),
+        }
     }
 
     fn requests(&self) -> usize {
@@ -137,13 +156,19 @@ impl Drop for Server {
 }
 
 fn hub(url: &str, cache: &Path) -> DataHub {
-    DataHub::new().with_base_url(url).with_cache_dir(cache).with_timeout(std::time::Duration::from_secs(5)).quiet(true)
+    DataHub::new()
+        .with_base_url(url)
+        .with_cache_dir(cache)
+        .with_timeout(std::time::Duration::from_secs(5))
+        .quiet(true)
 }
 
 /// Every file in `dir`, temporary ones included.
 fn files_in(dir: &Path) -> Vec<String> {
     match std::fs::read_dir(dir) {
-        Ok(rd) => rd.map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect(),
+        Ok(rd) => rd
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect(),
         Err(_) => Vec::new(),
     }
 }
@@ -157,7 +182,11 @@ fn shared_data_matches_the_hub() {
         ("kaggle_house_test", "kaggle_house_pred_test.csv"),
         ("airfoil", "airfoil_self_noise.dat"),
     ] {
-        assert_eq!(sha1_file(shared_data().join(file)).unwrap(), hub.entry(name).unwrap().sha1, "{file}");
+        assert_eq!(
+            sha1_file(shared_data().join(file)).unwrap(),
+            hub.entry(name).unwrap().sha1,
+            "{file}"
+        );
     }
 }
 
@@ -168,9 +197,16 @@ fn downloads_verify_and_cache_then_work_offline() {
     let hub = hub(&server.url, cache.path());
     let path = hub.download("time_machine").unwrap();
     assert_eq!(path, cache.path().join("timemachine.txt"));
-    assert_eq!(std::fs::read(&path).unwrap(), std::fs::read(shared_data().join("timemachine.txt")).unwrap());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        std::fs::read(shared_data().join("timemachine.txt")).unwrap()
+    );
     assert_eq!(server.requests(), 1);
-    assert_eq!(files_in(cache.path()), ["timemachine.txt"], "no temporary file left behind");
+    assert_eq!(
+        files_in(cache.path()),
+        ["timemachine.txt"],
+        "no temporary file left behind"
+    );
 
     // A second call uses the cache: no request.
     hub.download("time_machine").unwrap();
@@ -181,15 +217,25 @@ fn downloads_verify_and_cache_then_work_offline() {
     let offline = TcpListener::bind("127.0.0.1:0").unwrap();
     let dead_url = format!("http://{}/", offline.local_addr().unwrap());
     drop(offline);
-    let again = self::hub(&dead_url, cache.path()).download("time_machine").unwrap();
+    let again = self::hub(&dead_url, cache.path())
+        .download("time_machine")
+        .unwrap();
     assert_eq!(again, path);
 
     // A data set that is not cached fails with the URL and the manual fix in the message.
-    let err = self::hub(&dead_url, cache.path()).download("airfoil").unwrap_err();
+    let err = self::hub(&dead_url, cache.path())
+        .download("airfoil")
+        .unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
     let msg = err.to_string();
-    assert!(msg.contains(&format!("{dead_url}airfoil_self_noise.dat")), "{msg}");
-    assert!(msg.contains("76e5be1548fd8222e5074cf0faae75edff8cf93f") && msg.contains("D2L_DATA_URL"), "{msg}");
+    assert!(
+        msg.contains(&format!("{dead_url}airfoil_self_noise.dat")),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("76e5be1548fd8222e5074cf0faae75edff8cf93f") && msg.contains("D2L_DATA_URL"),
+        "{msg}"
+    );
     assert!(!cache.path().join("airfoil_self_noise.dat").exists());
 }
 
@@ -197,46 +243,80 @@ fn downloads_verify_and_cache_then_work_offline() {
 fn a_corrupt_download_is_refused_and_leaves_nothing() {
     let cache = tempfile::tempdir().unwrap();
     let server = Server::start(shared_data(), Mode::Corrupt);
-    let err = hub(&server.url, cache.path()).download("kaggle_house_test").unwrap_err();
+    let err = hub(&server.url, cache.path())
+        .download("kaggle_house_test")
+        .unwrap_err();
     match &err {
-        DataError::HashMismatch { expected, actual, url } => {
+        DataError::HashMismatch {
+            expected,
+            actual,
+            url,
+        } => {
             assert_eq!(expected, "fa19780a7b011d9b009e8bff8e99922a8ee2eb90");
             assert_ne!(actual, expected);
             assert!(url.ends_with("kaggle_house_pred_test.csv"));
         }
         e => panic!("expected a hash mismatch, got {e:?}"),
     }
-    assert!(files_in(cache.path()).is_empty(), "{:?}", files_in(cache.path()));
+    assert!(
+        files_in(cache.path()).is_empty(),
+        "{:?}",
+        files_in(cache.path())
+    );
 }
 
 #[test]
 fn a_truncated_download_is_refused_and_leaves_nothing() {
     let cache = tempfile::tempdir().unwrap();
     let server = Server::start(shared_data(), Mode::Truncated);
-    let err = hub(&server.url, cache.path()).download("airfoil").unwrap_err();
+    let err = hub(&server.url, cache.path())
+        .download("airfoil")
+        .unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
     println!("{err}");
     assert!(err.to_string().contains("transfer"), "{err}");
-    assert!(files_in(cache.path()).is_empty(), "{:?}", files_in(cache.path()));
+    assert!(
+        files_in(cache.path()).is_empty(),
+        "{:?}",
+        files_in(cache.path())
+    );
 }
 
 #[test]
 fn a_stalled_transfer_times_out_and_is_tried_again() {
-    let quick = |url: &str, cache: &Path| hub(url, cache).with_body_timeout(std::time::Duration::from_secs(1));
+    let quick = |url: &str, cache: &Path| {
+        hub(url, cache).with_body_timeout(std::time::Duration::from_secs(1))
+    };
     let cache = tempfile::tempdir().unwrap();
     let server = Server::start(shared_data(), Mode::Stalls(1));
-    let path = quick(&server.url, cache.path()).download("airfoil").expect("the second try succeeds");
-    assert_eq!(sha1_file(&path).unwrap(), "76e5be1548fd8222e5074cf0faae75edff8cf93f");
+    let path = quick(&server.url, cache.path())
+        .download("airfoil")
+        .expect("the second try succeeds");
+    assert_eq!(
+        sha1_file(&path).unwrap(),
+        "76e5be1548fd8222e5074cf0faae75edff8cf93f"
+    );
     assert_eq!(server.requests(), 2, "one stalled transfer, one retry");
     // A server that always stalls: the download fails after its attempts, in bounded time.
     let cache = tempfile::tempdir().unwrap();
     let server = Server::start(shared_data(), Mode::Stalls(usize::MAX));
     let started = std::time::Instant::now();
-    let err = quick(&server.url, cache.path()).with_attempts(2).download("airfoil").unwrap_err();
+    let err = quick(&server.url, cache.path())
+        .with_attempts(2)
+        .download("airfoil")
+        .unwrap_err();
     assert!(matches!(err, DataError::Download { .. }), "{err:?}");
     assert_eq!(server.requests(), 2);
-    assert!(started.elapsed() < std::time::Duration::from_secs(20), "{:?}", started.elapsed());
-    assert!(files_in(cache.path()).is_empty(), "{:?}", files_in(cache.path()));
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(
+        files_in(cache.path()).is_empty(),
+        "{:?}",
+        files_in(cache.path())
+    );
 }
 
 #[test]
@@ -244,8 +324,13 @@ fn a_bad_cached_file_is_downloaded_again() {
     let cache = tempfile::tempdir().unwrap();
     std::fs::write(cache.path().join("timemachine.txt"), "not the time machine").unwrap();
     let server = Server::start(shared_data(), Mode::Honest);
-    let path = hub(&server.url, cache.path()).download("time_machine").unwrap();
-    assert_eq!(sha1_file(&path).unwrap(), "090b5e7e70c295757f55df93cb0a180b9691891a");
+    let path = hub(&server.url, cache.path())
+        .download("time_machine")
+        .unwrap();
+    assert_eq!(
+        sha1_file(&path).unwrap(),
+        "090b5e7e70c295757f55df93cb0a180b9691891a"
+    );
     assert_eq!(server.requests(), 1);
 }
 
@@ -255,10 +340,20 @@ fn unknown_names_and_http_errors_are_reported() {
     let server = Server::start(shared_data(), Mode::Honest);
     let mut hub = hub(&server.url, cache.path());
     let err = hub.download("no-such-set").unwrap_err();
-    assert!(err.to_string().contains("time_machine"), "lists the known names: {err}");
-    hub.register(HubEntry::hub("missing", "missing.txt", "0000000000000000000000000000000000000000"));
+    assert!(
+        err.to_string().contains("time_machine"),
+        "lists the known names: {err}"
+    );
+    hub.register(HubEntry::hub(
+        "missing",
+        "missing.txt",
+        "0000000000000000000000000000000000000000",
+    ));
     let err = hub.download("missing").unwrap_err();
-    assert!(matches!(err, DataError::Download { .. }) && err.to_string().contains("404"), "{err}");
+    assert!(
+        matches!(err, DataError::Download { .. }) && err.to_string().contains("404"),
+        "{err}"
+    );
     assert!(files_in(cache.path()).is_empty());
 }
 
@@ -272,7 +367,8 @@ fn archives_download_and_extract_once() {
         let opts = zip::write::SimpleFileOptions::default();
         zip.add_directory("pairs/", opts).unwrap();
         zip.start_file("pairs/fr-en.txt", opts).unwrap();
-        zip.write_all(&std::fs::read(shared_data().join("fr-en-small.txt")).unwrap()).unwrap();
+        zip.write_all(&std::fs::read(shared_data().join("fr-en-small.txt")).unwrap())
+            .unwrap();
         zip.finish().unwrap();
     }
     let sha1 = sha1_file(&zip_path).unwrap();
@@ -283,7 +379,10 @@ fn archives_download_and_extract_once() {
     let dir = hub.download_extract("pairs", None).unwrap();
     assert_eq!(dir, cache.path().join("pairs"));
     let mut text = String::new();
-    std::fs::File::open(dir.join("fr-en.txt")).unwrap().read_to_string(&mut text).unwrap();
+    std::fs::File::open(dir.join("fr-en.txt"))
+        .unwrap()
+        .read_to_string(&mut text)
+        .unwrap();
     assert!(text.contains('\t'));
     // Extracted once: removing a file is not undone by a second call.
     std::fs::remove_file(dir.join("fr-en.txt")).unwrap();

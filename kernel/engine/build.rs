@@ -6,7 +6,9 @@ use std::hash::{Hash, Hasher};
 use std::path::{Path, PathBuf};
 
 fn files(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
@@ -25,10 +27,15 @@ fn main() {
     inputs.sort();
     let mut hasher = DefaultHasher::new();
     for path in &inputs {
-        path.strip_prefix(&manifest).unwrap_or(path).hash(&mut hasher);
+        path.strip_prefix(&manifest)
+            .unwrap_or(path)
+            .hash(&mut hasher);
         std::fs::read(path).unwrap_or_default().hash(&mut hasher);
     }
-    println!("cargo:rustc-env=D2L_ENGINE_FINGERPRINT={:016x}", hasher.finish());
+    println!(
+        "cargo:rustc-env=D2L_ENGINE_FINGERPRINT={:016x}",
+        hasher.finish()
+    );
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=Cargo.toml");
     println!("cargo:rerun-if-changed={}", patch.display());

@@ -62,11 +62,19 @@ fn main() -> Result<()> {
                 .and_then(|p| p.canonicalize())
                 .context("finding this program's path")?;
             let dir = install::install(&place.location(), &program)?;
-            println!("Installed kernelspec {} in {}", install::KERNEL_NAME, dir.display());
+            println!(
+                "Installed kernelspec {} in {}",
+                install::KERNEL_NAME,
+                dir.display()
+            );
         }
         (Some(Command::Uninstall(place)), _) => {
             let dir = install::uninstall(&place.location())?;
-            println!("Removed kernelspec {} from {}", install::KERNEL_NAME, dir.display());
+            println!(
+                "Removed kernelspec {} from {}",
+                install::KERNEL_NAME,
+                dir.display()
+            );
         }
         (None, Some(path)) => {
             let info = ConnectionInfo::read(&path)?;

@@ -247,7 +247,7 @@ class D2lKernelTests(jupyter_kernel_test.KernelTests):
         self.flush_channels()
         reply, _ = ks.run_cell(self.kc, "let xs: Vec<f64> = vec![0.0, 1.0, 2.0];")
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
-        reply, msgs = ks.run_cell(self.kc, "d2l::plot::plot(xs.clone(), xs)")
+        reply, msgs = ks.run_cell(self.kc, "d2l::plotting::plot(xs.clone(), xs)")
         self.assertEqual(reply["content"]["status"], "ok", reply["content"])
         shown = ks.of_type(msgs, "execute_result") + ks.of_type(msgs, "display_data")
         self.assertTrue(any("<svg" in m["content"]["data"].get("image/svg+xml", "") for m in shown), msgs)

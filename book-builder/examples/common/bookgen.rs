@@ -9,7 +9,10 @@ const SECTIONS: usize = 9; // + 1 chapter index = 10 pages per chapter
 
 fn section(c: usize, s: usize) -> String {
     let mut md = String::new();
-    let _ = writeln!(md, "# Topic {c}.{s}: Models and Losses\n:label:`sec_{c}_{s}`\n");
+    let _ = writeln!(
+        md,
+        "# Topic {c}.{s}: Models and Losses\n:label:`sec_{c}_{s}`\n"
+    );
     for h in 0..4 {
         let _ = writeln!(md, "## Part {h}\n:label:`sec_{c}_{s}_{h}`\n");
         for p in 0..3 {
@@ -22,13 +25,22 @@ fn section(c: usize, s: usize) -> String {
             );
         }
         let _ = writeln!(md, "$$L(\\mathbf{{w}}) = \\frac{{1}}{{2n}} \\sum_{{i=1}}^n \\left(y_i - \\hat{{y}}_i\\right)^2 + \\lambda \\|\\mathbf{{w}}\\|^2$$\n:eqlabel:`eq_{c}_{s}_{h}`\n");
-        let _ = writeln!(md, "![Figure {h} of {c}.{s}](../img/fig.svg)\n:width:`300px`\n:label:`fig_{c}_{s}_{h}`\n");
+        let _ = writeln!(
+            md,
+            "![Figure {h} of {c}.{s}](../img/fig.svg)\n:width:`300px`\n:label:`fig_{c}_{s}_{h}`\n"
+        );
         let _ = writeln!(md, "```{{.rust .input}}\n{}```\n", rust_cell(c, s, h));
         let _ = writeln!(md, "```{{.rust .input}}\nlet loss = squared_loss_{c}_{s}_{h}(&[1.0, 2.0], &[1.5, 2.5]);\nprintln!(\"{{loss}}\");\n```\n");
         let _ = writeln!(md, ": Results of part {h}\n:label:`tab_{c}_{s}_{h}`\n\n| model | loss | time |\n|---|---:|---:|\n| linear | 0.5 | 1.0 |\n| mlp | 0.3 | 2.0 |\n");
-        let _ = writeln!(md, "See :numref:`fig_{c}_{s}_{h}` and :numref:`tab_{c}_{s}_{h}`.\n");
+        let _ = writeln!(
+            md,
+            "See :numref:`fig_{c}_{s}_{h}` and :numref:`tab_{c}_{s}_{h}`.\n"
+        );
     }
-    let _ = writeln!(md, "## Exercises\n\n1. Change the learning rate.\n1. Derive :eqref:`eq_{c}_{s}_1`.\n");
+    let _ = writeln!(
+        md,
+        "## Exercises\n\n1. Change the learning rate.\n1. Derive :eqref:`eq_{c}_{s}_1`.\n"
+    );
     md
 }
 
@@ -75,4 +87,3 @@ pub fn generate(root: &Path) -> std::io::Result<usize> {
     std::fs::write(root.join("index.md"), index)?;
     Ok(pages)
 }
-

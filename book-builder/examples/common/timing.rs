@@ -12,16 +12,28 @@ use d2l_book::render::{Layout, RenderContext, Renderer};
 /// Runs one renderer on `book` into its folder of the book's default layout.
 pub fn render_with(renderer: &dyn Renderer, book: &Book) -> anyhow::Result<Report> {
     let layout = Layout::of(&book.config, None);
-    let ctx = RenderContext { book, config: &book.config, destination: renderer.destination(&layout), layout: &layout };
+    let ctx = RenderContext {
+        book,
+        config: &book.config,
+        destination: renderer.destination(&layout),
+        layout: &layout,
+    };
     renderer.render(&ctx)
 }
 
 /// `--keep DIR` (where the generated book stays) and `--runs N` (default `default_runs`).
 pub fn args(default_runs: usize) -> (Option<PathBuf>, usize) {
     let args: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| args.iter().position(|a| a == flag).and_then(|i| args.get(i + 1)).cloned();
+    let value = |flag: &str| {
+        args.iter()
+            .position(|a| a == flag)
+            .and_then(|i| args.get(i + 1))
+            .cloned()
+    };
     let keep = value("--keep").map(PathBuf::from);
-    let runs = value("--runs").and_then(|r| r.parse().ok()).unwrap_or(default_runs);
+    let runs = value("--runs")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(default_runs);
     (keep, runs)
 }
 
@@ -41,12 +53,21 @@ pub fn time_runs(
         diags.extend(render(&book)?.diagnostics);
         let total = start.elapsed();
         if run == 1 {
-            println!("diagnostics: {} errors, {} warnings", diags.errors(), diags.warnings());
+            println!(
+                "diagnostics: {} errors, {} warnings",
+                diags.errors(),
+                diags.warnings()
+            );
             for d in diags.items().iter().take(5) {
                 println!("  {d}");
             }
         }
-        println!("run {run}: load {:>7.1} ms, {phase} {:>8.1} ms, total {:>8.1} ms", ms(loaded), ms(total - loaded), ms(total));
+        println!(
+            "run {run}: load {:>7.1} ms, {phase} {:>8.1} ms, total {:>8.1} ms",
+            ms(loaded),
+            ms(total - loaded),
+            ms(total)
+        );
         totals.push(total);
     }
     totals.sort();

@@ -17,17 +17,28 @@ pub struct NbSink {
 
 impl NbSink {
     fn stream(&mut self, name: &str, text: &str) {
-        if let Some(Output::Stream { name: last, text: buf }) = self.outputs.last_mut() {
+        if let Some(Output::Stream {
+            name: last,
+            text: buf,
+        }) = self.outputs.last_mut()
+        {
             if last == name {
                 buf.push_str(text);
                 return;
             }
         }
-        self.outputs.push(Output::Stream { name: name.to_string(), text: text.to_string() });
+        self.outputs.push(Output::Stream {
+            name: name.to_string(),
+            text: text.to_string(),
+        });
     }
 
     /// Finishes the cell: adds its result or error and returns every output.
-    pub fn finish(mut self, result: &Result<Option<Display>, CellError>, execution_count: u32) -> Vec<Output> {
+    pub fn finish(
+        mut self,
+        result: &Result<Option<Display>, CellError>,
+        execution_count: u32,
+    ) -> Vec<Output> {
         match result {
             Ok(Some(display)) => self.outputs.push(Output::ExecuteResult {
                 data: bundle(&display.data),
@@ -61,13 +72,20 @@ impl OutputSink for NbSink {
             }
             self.by_display_id.insert(id.clone(), self.outputs.len());
         }
-        self.outputs.push(Output::DisplayData { data, metadata: Default::default() });
+        self.outputs.push(Output::DisplayData {
+            data,
+            metadata: Default::default(),
+        });
     }
 }
 
 /// An engine error as an nbformat `error` output.
 pub fn error_output(error: &CellError) -> Output {
-    Output::Error { ename: error.name.clone(), evalue: error.value.clone(), traceback: error.traceback.clone() }
+    Output::Error {
+        ename: error.name.clone(),
+        evalue: error.value.clone(),
+        traceback: error.traceback.clone(),
+    }
 }
 
 /// MIME payloads as strings (JSON payloads serialised), without the d2l display marker type.
@@ -93,7 +111,11 @@ mod tests {
     fn display(id: Option<&str>, update: bool, text: &str) -> Display {
         let mut data = BTreeMap::new();
         data.insert("text/plain".to_string(), Value::String(text.into()));
-        Display { data, display_id: id.map(str::to_string), update }
+        Display {
+            data,
+            display_id: id.map(str::to_string),
+            update,
+        }
     }
 
     #[test]
@@ -106,16 +128,28 @@ mod tests {
         sink.display(&display(Some("d1"), true, "epoch 2"));
         let outputs = sink.finish(&Ok(Some(display(None, false, "42"))), 3);
         assert_eq!(outputs.len(), 4, "{outputs:?}");
-        assert_eq!(outputs[0], Output::Stream { name: "stdout".into(), text: "a\nb\n".into() });
-        let Output::DisplayData { data, .. } = &outputs[1] else { panic!("{outputs:?}") };
+        assert_eq!(
+            outputs[0],
+            Output::Stream {
+                name: "stdout".into(),
+                text: "a\nb\n".into()
+            }
+        );
+        let Output::DisplayData { data, .. } = &outputs[1] else {
+            panic!("{outputs:?}")
+        };
         assert_eq!(data.0["text/plain"], "epoch 2");
-        assert!(matches!(&outputs[3], Output::ExecuteResult { execution_count: Some(3), data, .. } if data.0["text/plain"] == "42"));
+        assert!(
+            matches!(&outputs[3], Output::ExecuteResult { execution_count: Some(3), data, .. } if data.0["text/plain"] == "42")
+        );
     }
 
     #[test]
     fn errors_become_error_outputs() {
         let err = CellError::new("CompilationError", "mismatched types");
         let outputs = NbSink::default().finish(&Err(err), 1);
-        assert!(matches!(&outputs[0], Output::Error { ename, evalue, .. } if ename == "CompilationError" && evalue == "mismatched types"));
+        assert!(
+            matches!(&outputs[0], Output::Error { ename, evalue, .. } if ename == "CompilationError" && evalue == "mismatched types")
+        );
     }
 }

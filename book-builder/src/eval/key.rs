@@ -9,8 +9,8 @@
 //! ([`ENGINE_ENV`]). The key is a SHA-256 over all of them; the part that is the same for
 //! every notebook is hashed once.
 //!
-//! The generated chapter modules of `d2l` (`src/book/chapter_*.rs`, one per chapter that saves
-//! code) count only for the notebooks that can see them: those of the module's own chapter and
+//! The generated chapter modules of `d2l` (`src/book/chapter_*.rs`, or a folder
+//! `src/book/chapter_*/` with one file per section for a long chapter) count only for the notebooks that can see them: those of the module's own chapter and
 //! of the chapters after it in the book's order. A new `//@save` item in chapter 14 re-runs
 //! chapters 14 and later, not 1–13. Every other file of the crate counts for every notebook.
 
@@ -24,7 +24,12 @@ use sha2::{Digest, Sha256};
 pub const PASSED_ENV: [&str; 5] = d2l_protocol::env::RESULT_SWITCHES;
 
 /// Settings outside `d2l` that change what a cell computes or prints: the device and threads.
-pub const ENGINE_ENV: [&str; 4] = ["OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUDA_VISIBLE_DEVICES", "D2L_CUDA_LIBRARY_DIR"];
+pub const ENGINE_ENV: [&str; 4] = [
+    "OMP_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "CUDA_VISIBLE_DEVICES",
+    "D2L_CUDA_LIBRARY_DIR",
+];
 
 /// Bumped when the stored format or the way outputs are made changes.
 const FORMAT: &str = "d2l-book eval v2";
@@ -58,35 +63,48 @@ impl Environment {
         let mut chapters = BTreeMap::new();
         if let Some(krate) = d2l_crate {
             let manifest = krate.join("Cargo.toml");
-            let text = std::fs::read(&manifest).with_context(|| format!("cannot read {} (set D2L_CRATE_PATH to the d2l crate)", manifest.display()))?;
+            let text = std::fs::read(&manifest).with_context(|| {
+                format!(
+                    "cannot read {} (set D2L_CRATE_PATH to the d2l crate)",
+                    manifest.display()
+                )
+            })?;
             field(&mut h, b"Cargo.toml");
             field(&mut h, &text);
-            let mut files: Vec<_> = [krate.join("src"), krate.join("protocol/src"), krate.join("protocol/Cargo.toml")]
-                .iter()
-                .flat_map(walkdir::WalkDir::new)
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_file())
-                .map(|e| e.into_path())
-                .collect();
+            let mut files: Vec<_> = [
+                krate.join("src"),
+                krate.join("protocol/src"),
+                krate.join("protocol/Cargo.toml"),
+            ]
+            .iter()
+            .flat_map(walkdir::WalkDir::new)
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_type().is_file())
+            .map(|e| e.into_path())
+            .collect();
             files.sort();
             let modules = chapter_modules(&krate.join(BOOK_DIR));
-            let mut module_text: BTreeMap<String, Sha256> = modules.iter().map(|m| (m.clone(), Sha256::new())).collect();
+            let mut module_text: BTreeMap<String, Sha256> =
+                modules.iter().map(|m| (m.clone(), Sha256::new())).collect();
             for file in files {
                 let rel = file.strip_prefix(krate).unwrap_or(&file);
-                let bytes = std::fs::read(&file).with_context(|| format!("cannot read {}", file.display()))?;
+                let bytes = std::fs::read(&file)
+                    .with_context(|| format!("cannot read {}", file.display()))?;
                 if rel == Path::new(BOOK_DIR).join("mod.rs") {
                     split_book_index(&bytes, &modules, &mut h, &mut module_text);
                     continue;
                 }
-                let module = rel.parent().filter(|p| *p == Path::new(BOOK_DIR)).and(rel.file_stem()).and_then(|s| s.to_str());
-                let target = match module.and_then(|m| module_text.get_mut(m)) {
+                let target = match chapter_of(rel).and_then(|m| module_text.get_mut(&m)) {
                     Some(module_hash) => module_hash,
                     None => &mut h,
                 };
                 field(target, rel.to_string_lossy().as_bytes());
                 field(target, &bytes);
             }
-            chapters = module_text.into_iter().map(|(m, hash)| (m, hash.finalize().into())).collect();
+            chapters = module_text
+                .into_iter()
+                .map(|(m, hash)| (m, hash.finalize().into()))
+                .collect();
             // The workspace lock file pins what `d2l` is built with.
             let lock = std::fs::read(krate.join("..").join("Cargo.lock")).unwrap_or_default();
             field(&mut h, b"Cargo.lock");
@@ -97,7 +115,10 @@ impl Environment {
             field(&mut h, var.as_bytes());
             field(&mut h, std::env::var(var).unwrap_or_default().as_bytes());
         }
-        Ok(Environment { digest: h.finalize().into(), chapters })
+        Ok(Environment {
+            digest: h.finalize().into(),
+            chapters,
+        })
     }
 
     /// The key of a notebook with these code cells that sees the generated chapter modules
@@ -120,28 +141,66 @@ impl Environment {
     /// The generated modules that belong to none of `chapters` (a chapter removed from the
     /// book, or one evaluated elsewhere): every notebook sees them, to be safe.
     pub fn unowned(&self, chapters: &[String]) -> Vec<String> {
-        self.chapters.keys().filter(|m| !chapters.contains(m)).cloned().collect()
+        self.chapters
+            .keys()
+            .filter(|m| !chapters.contains(m))
+            .cloned()
+            .collect()
     }
 }
 
-/// The chapter modules generated into `book_dir`: every `*.rs` but `mod.rs`.
+/// The chapter modules generated into `book_dir`: every `*.rs` but `mod.rs`, and every folder
+/// (a chapter split into one file per section).
 fn chapter_modules(book_dir: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(book_dir) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(book_dir) else {
+        return Vec::new();
+    };
     let mut modules: Vec<String> = entries
         .flatten()
-        .filter_map(|e| e.path().file_stem().and_then(|s| s.to_str()).map(str::to_owned).filter(|_| e.path().extension().is_some_and(|x| x == "rs")))
+        .filter_map(|e| {
+            let path = e.path();
+            let module = if path.is_dir() {
+                path.file_name()
+            } else if path.extension().is_some_and(|x| x == "rs") {
+                path.file_stem()
+            } else {
+                None
+            };
+            module.and_then(|m| m.to_str()).map(str::to_owned)
+        })
         .filter(|m| m != "mod")
         .collect();
     modules.sort();
     modules
 }
 
+/// The chapter module that the crate file `rel` (relative to the crate) belongs to:
+/// `src/book/<m>.rs` or anything under `src/book/<m>/`. `None` for every other file.
+fn chapter_of(rel: &Path) -> Option<String> {
+    let inside = rel.strip_prefix(BOOK_DIR).ok()?;
+    let mut parts = inside.components();
+    let first = parts.next()?.as_os_str().to_str()?;
+    let module = match parts.next() {
+        Some(_) => first,
+        None => first.strip_suffix(".rs")?,
+    };
+    (module != "mod").then(|| module.to_string())
+}
+
 /// Hashes `src/book/mod.rs` line by line: a line that names a chapter module (`pub mod x;`,
 /// `pub use self::x::*;`) goes to that module's hash, every other line to the common one.
-fn split_book_index(bytes: &[u8], modules: &[String], common: &mut Sha256, per_module: &mut BTreeMap<String, Sha256>) {
+fn split_book_index(
+    bytes: &[u8],
+    modules: &[String],
+    common: &mut Sha256,
+    per_module: &mut BTreeMap<String, Sha256>,
+) {
     field(common, b"src/book/mod.rs");
     for line in String::from_utf8_lossy(bytes).lines() {
-        let owner = modules.iter().find(|m| line.split(|c: char| !(c.is_alphanumeric() || c == '_')).any(|word| word == m.as_str()));
+        let owner = modules.iter().find(|m| {
+            line.split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .any(|word| word == m.as_str())
+        });
         match owner.and_then(|m| per_module.get_mut(m)) {
             Some(module_hash) => field(module_hash, line.as_bytes()),
             None => field(common, line.as_bytes()),
@@ -161,8 +220,12 @@ pub fn code_hash<'a>(cells: impl IntoIterator<Item = &'a str>) -> String {
 
 /// The libtorch version (the PyPI wheel's `version.py`) and whether its CUDA backend is present.
 fn libtorch_build(libtorch: Option<&Path>) -> String {
-    let Some(dir) = libtorch else { return "no libtorch".into() };
-    let version = std::fs::read_to_string(dir.join("version.py")).or_else(|_| std::fs::read_to_string(dir.join("build-version"))).unwrap_or_else(|_| "unknown version".into());
+    let Some(dir) = libtorch else {
+        return "no libtorch".into();
+    };
+    let version = std::fs::read_to_string(dir.join("version.py"))
+        .or_else(|_| std::fs::read_to_string(dir.join("build-version")))
+        .unwrap_or_else(|_| "unknown version".into());
     let cuda = dir.join("lib/libtorch_cuda.so").exists();
     format!("{}\ncuda backend: {cuda}", version.trim())
 }
@@ -199,7 +262,10 @@ mod tests {
     /// A `d2l` crate in `dir` with these files (paths relative to the crate).
     fn temp_crate(dir: &Path, files: &[(&str, &str)]) -> std::path::PathBuf {
         let krate = dir.join("d2l");
-        for (rel, text) in [("Cargo.toml", "[package]\nname = \"d2l\"\n")].iter().chain(files) {
+        for (rel, text) in [("Cargo.toml", "[package]\nname = \"d2l\"\n")]
+            .iter()
+            .chain(files)
+        {
             std::fs::create_dir_all(krate.join(rel).parent().unwrap()).unwrap();
             std::fs::write(krate.join(rel), text).unwrap();
         }
@@ -214,7 +280,11 @@ mod tests {
         let env = Environment::compute(Some(&krate), None).unwrap();
         let a = env.key(["let x = 1;", "x"], &[]);
         assert_eq!(a, env.key(["let x = 1;", "x"], &[]));
-        assert_ne!(a, env.key(["let x = 1;x", ""], &[]), "cell boundaries count");
+        assert_ne!(
+            a,
+            env.key(["let x = 1;x", ""], &[]),
+            "cell boundaries count"
+        );
         assert_ne!(a, env.key(["let x = 2;", "x"], &[]));
         std::fs::write(krate.join("src/lib.rs"), "pub fn f() { }\n").unwrap();
         let changed = Environment::compute(Some(&krate), None).unwrap();
@@ -227,8 +297,16 @@ mod tests {
         std::fs::write(torch.join("version.py"), "__version__ = '2.11.0+cpu'\n").unwrap();
         let cpu = Environment::compute(Some(&krate), Some(&torch)).unwrap();
         std::fs::write(torch.join("lib/libtorch_cuda.so"), "").unwrap();
-        assert_ne!(cpu, Environment::compute(Some(&krate), Some(&torch)).unwrap(), "a CUDA backend counts");
-        assert_ne!(a, changed.key(["let x = 1;", "x"], &[]), "a d2l source change invalidates");
+        assert_ne!(
+            cpu,
+            Environment::compute(Some(&krate), Some(&torch)).unwrap(),
+            "a CUDA backend counts"
+        );
+        assert_ne!(
+            a,
+            changed.key(["let x = 1;", "x"], &[]),
+            "a d2l source change invalidates"
+        );
         assert_eq!(code_hash(["a"]), code_hash(["a"]));
         assert_eq!(a.len(), 64);
     }
@@ -237,39 +315,103 @@ mod tests {
     fn a_chapter_module_counts_only_for_its_chapter_and_later_ones() {
         let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
         let dir = tempfile::tempdir().unwrap();
-        let index = |modules: &[&str]| modules.iter().map(|m| format!("pub mod {m};\npub use self::{m}::*;\n")).collect::<String>();
+        let index = |modules: &[&str]| {
+            modules
+                .iter()
+                .map(|m| format!("pub mod {m};\npub use self::{m}::*;\n"))
+                .collect::<String>()
+        };
         let krate = temp_crate(
             dir.path(),
             &[
                 ("src/lib.rs", "pub mod book;\n"),
-                ("src/book/mod.rs", &format!("//! generated\n{}", index(&["chapter_a", "chapter_b"]))),
+                (
+                    "src/book/mod.rs",
+                    &format!("//! generated\n{}", index(&["chapter_a", "chapter_b"])),
+                ),
                 ("src/book/chapter_a.rs", "pub fn a() {}\n"),
                 ("src/book/chapter_b.rs", "pub fn b() {}\n"),
             ],
         );
-        let (early, late) = (vec!["chapter_a".to_string()], vec!["chapter_a".to_string(), "chapter_b".to_string()]);
+        let (early, late) = (
+            vec!["chapter_a".to_string()],
+            vec!["chapter_a".to_string(), "chapter_b".to_string()],
+        );
         let keys = || {
             let env = Environment::compute(Some(&krate), None).unwrap();
             (env.key(["a()"], &early), env.key(["b()"], &late))
         };
         let before = keys();
         // A later chapter saves something new: the earlier chapter's key stays.
-        std::fs::write(krate.join("src/book/chapter_b.rs"), "pub fn b() {}\npub fn b2() {}\n").unwrap();
+        std::fs::write(
+            krate.join("src/book/chapter_b.rs"),
+            "pub fn b() {}\npub fn b2() {}\n",
+        )
+        .unwrap();
         let after_b = keys();
         assert_eq!(before.0, after_b.0, "chapter a cannot see chapter b");
         assert_ne!(before.1, after_b.1, "chapter b sees its own module");
         // A new chapter module (and its lines in mod.rs) is invisible to both.
         std::fs::write(krate.join("src/book/chapter_c.rs"), "pub fn c() {}\n").unwrap();
-        std::fs::write(krate.join("src/book/mod.rs"), format!("//! generated\n{}", index(&["chapter_a", "chapter_b", "chapter_c"]))).unwrap();
+        std::fs::write(
+            krate.join("src/book/mod.rs"),
+            format!(
+                "//! generated\n{}",
+                index(&["chapter_a", "chapter_b", "chapter_c"])
+            ),
+        )
+        .unwrap();
         assert_eq!(after_b, keys(), "chapter c is later than both");
         // An earlier chapter's module and the crate's own code count for everyone.
         std::fs::write(krate.join("src/book/chapter_a.rs"), "pub fn a() { }\n").unwrap();
         let after_a = keys();
         assert!(after_a.0 != after_b.0 && after_a.1 != after_b.1);
-        std::fs::write(krate.join("src/lib.rs"), "pub mod book;\npub fn infra() {}\n").unwrap();
+        std::fs::write(
+            krate.join("src/lib.rs"),
+            "pub mod book;\npub fn infra() {}\n",
+        )
+        .unwrap();
         let after_lib = keys();
         assert!(after_lib.0 != after_a.0 && after_lib.1 != after_a.1);
         let env = Environment::compute(Some(&krate), None).unwrap();
         assert_eq!(env.unowned(&late), ["chapter_c"]);
+    }
+
+    #[test]
+    fn a_chapter_split_into_sections_is_still_one_chapter() {
+        let _env = ENV.lock().unwrap_or_else(|e| e.into_inner());
+        let dir = tempfile::tempdir().unwrap();
+        let krate = temp_crate(
+            dir.path(),
+            &[
+                ("src/lib.rs", "pub mod book;\n"),
+                ("src/book/mod.rs", "//! generated\npub mod chapter_a;\npub use self::chapter_a::*;\npub mod chapter_b;\npub use self::chapter_b::*;\n"),
+                ("src/book/chapter_a.rs", "pub fn a() {}\n"),
+                ("src/book/chapter_b/mod.rs", "pub mod one;\npub use self::one::*;\n"),
+                ("src/book/chapter_b/one.rs", "pub fn b() {}\n"),
+            ],
+        );
+        let env = Environment::compute(Some(&krate), None).unwrap();
+        assert_eq!(
+            env.chapters.keys().collect::<Vec<_>>(),
+            ["chapter_a", "chapter_b"]
+        );
+        let early = vec!["chapter_a".to_string()];
+        let key_a = env.key(["a()"], &early);
+        // A section file of the later chapter changes: chapter a's key stays, chapter b's moves.
+        std::fs::write(
+            krate.join("src/book/chapter_b/one.rs"),
+            "pub fn b() {}\npub fn b2() {}\n",
+        )
+        .unwrap();
+        let changed = Environment::compute(Some(&krate), None).unwrap();
+        assert_eq!(key_a, changed.key(["a()"], &early));
+        assert_ne!(env.chapters["chapter_b"], changed.chapters["chapter_b"]);
+        assert_eq!(
+            chapter_of(Path::new("src/book/chapter_b/one.rs")).as_deref(),
+            Some("chapter_b")
+        );
+        assert_eq!(chapter_of(Path::new("src/book/mod.rs")), None);
+        assert_eq!(chapter_of(Path::new("src/lib.rs")), None);
     }
 }

@@ -52,8 +52,15 @@ impl Pass for Evaluate {
             // What ran is worth knowing even when the build fails.
             println!("eval: {}", report.stats);
             let list: String = report.failures.iter().map(|f| f.to_string()).collect();
-            let hint = if self.options.keep_going { "" } else { "\n(stopped at the first failure; --keep-going evaluates the rest and reports every failure)" };
-            bail!("evaluation failed in {} cell(s):\n{list}{hint}", report.failures.len());
+            let hint = if self.options.keep_going {
+                ""
+            } else {
+                "\n(stopped at the first failure; --keep-going evaluates the rest and reports every failure)"
+            };
+            bail!(
+                "evaluation failed in {} cell(s):\n{list}{hint}",
+                report.failures.len()
+            );
         }
         Ok(Report::done(diags, format!("eval: {}", report.stats)))
     }
@@ -78,7 +85,12 @@ pub const DEFAULT_CELL_TIMEOUT: std::time::Duration = std::time::Duration::from_
 
 impl Default for EvalOptions {
     fn default() -> Self {
-        EvalOptions { jobs: 1, keep_going: false, progress: progress::wanted(), cell_timeout: DEFAULT_CELL_TIMEOUT }
+        EvalOptions {
+            jobs: 1,
+            keep_going: false,
+            progress: progress::wanted(),
+            cell_timeout: DEFAULT_CELL_TIMEOUT,
+        }
     }
 }
 
@@ -97,7 +109,11 @@ pub struct EvalStats {
 
 impl std::fmt::Display for EvalStats {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} notebooks: {} executed ({} cells), {} from cache", self.notebooks, self.executed, self.cells_run, self.cached)
+        write!(
+            f,
+            "{} notebooks: {} executed ({} cells), {} from cache",
+            self.notebooks, self.executed, self.cells_run, self.cached
+        )
     }
 }
 
@@ -116,7 +132,15 @@ pub struct Failure {
 
 impl std::fmt::Display for Failure {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(f, "{}:{}: cell {} failed: {}: {}", self.path.display(), self.line, self.cell, self.error.name, self.error.value)?;
+        writeln!(
+            f,
+            "{}:{}: cell {} failed: {}: {}",
+            self.path.display(),
+            self.line,
+            self.cell,
+            self.error.name,
+            self.error.value
+        )?;
         for line in &self.error.traceback {
             writeln!(f, "    {line}")?;
         }
@@ -157,12 +181,24 @@ struct Ran {
 
 /// Runs every notebook whose stored outputs are stale, attaches all outputs to the book and
 /// stores the new ones. Failures are returned in the report (the caller fails the build).
-pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) -> Result<EvalReport> {
-    let mut engine_options = EngineOptions::default();
-    // Inherited anyway; named here so that the data and scale switches reach the cells even
-    // when the engine stops inheriting the environment.
-    engine_options.env = key::PASSED_ENV.iter().filter_map(|v| Some((v.to_string(), std::env::var(v).ok()?))).collect();
-    let env = key::Environment::compute(engine_options.d2l_crate.as_deref(), engine_options.libtorch.as_deref())?;
+pub fn evaluate(
+    book: &mut Book,
+    opts: &EvalOptions,
+    diags: &mut Diagnostics,
+) -> Result<EvalReport> {
+    // The switches are inherited anyway; named here so that the data and scale switches reach
+    // the cells even when the engine stops inheriting the environment.
+    let engine_options = EngineOptions {
+        env: key::PASSED_ENV
+            .iter()
+            .filter_map(|v| Some((v.to_string(), std::env::var(v).ok()?)))
+            .collect(),
+        ..Default::default()
+    };
+    let env = key::Environment::compute(
+        engine_options.d2l_crate.as_deref(),
+        engine_options.libtorch.as_deref(),
+    )?;
     let out_dir = book.config.output_dir();
     let tab = book.config.default_tab().to_string();
     let tabs = book.config.book.tabs.clone();
@@ -175,7 +211,9 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         let mut cells = Vec::new();
         let mut other_lang = None;
         for block in &page.blocks {
-            let BlockKind::Code(c) = &block.kind else { continue };
+            let BlockKind::Code(c) = &block.kind else {
+                continue;
+            };
             if !c.executable || !block.tabs.names(&tabs).contains(&tab.as_str()) {
                 continue;
             }
@@ -194,7 +232,12 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         }
         report.stats.notebooks += 1;
         let codes = || cells.iter().map(|(c, _)| c.as_str());
-        let sees: Vec<String> = chapters.visible_from(i).iter().chain(&unowned).cloned().collect();
+        let sees: Vec<String> = chapters
+            .visible_from(i)
+            .iter()
+            .chain(&unowned)
+            .cloned()
+            .collect();
         let (key, code_hash) = (env.key(codes(), &sees), key::code_hash(codes()));
         // A damaged store file is no reason to stop: the page runs again and replaces it.
         let stored = store::read(&out_dir, &page.stem).unwrap_or_else(|message| {
@@ -208,7 +251,15 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
             }
             stale => {
                 let previous_seconds = stale.and_then(|s| s.seconds);
-                jobs.push(Job { page: i, name: page.stem.clone(), path: page.path.clone(), cells, key, code_hash, previous_seconds })
+                jobs.push(Job {
+                    page: i,
+                    name: page.stem.clone(),
+                    path: page.path.clone(),
+                    cells,
+                    key,
+                    code_hash,
+                    previous_seconds,
+                })
             }
         }
     }
@@ -224,7 +275,13 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         match ran.failure {
             Some(failure) => report.failures.push(failure),
             None => {
-                let stored = store::Stored { key: job.key.clone(), code_hash: job.code_hash.clone(), source: job.path.display().to_string(), seconds: Some(ran.seconds), cells: ran.cells.clone() };
+                let stored = store::Stored {
+                    key: job.key.clone(),
+                    code_hash: job.code_hash.clone(),
+                    source: job.path.display().to_string(),
+                    seconds: Some(ran.seconds),
+                    cells: ran.cells.clone(),
+                };
                 store::write(&out_dir, &job.name, &stored)?;
             }
         }
@@ -233,12 +290,19 @@ pub fn evaluate(book: &mut Book, opts: &EvalOptions, diags: &mut Diagnostics) ->
         cells.resize_with(job.cells.len(), Default::default);
         attach(&mut book.pages[job.page], &tab, &tabs, cells);
     }
-    report.failures.sort_by(|a, b| (&a.path, a.cell).cmp(&(&b.path, b.cell)));
+    report
+        .failures
+        .sort_by(|a, b| (&a.path, a.cell).cmp(&(&b.path, b.cell)));
     Ok(report)
 }
 
 /// Runs the jobs on up to `opts.jobs` threads, each notebook in its own engine.
-fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, root: &Path) -> Vec<Ran> {
+fn run_jobs(
+    jobs: &[Job],
+    opts: &EvalOptions,
+    engine_options: &EngineOptions,
+    root: &Path,
+) -> Vec<Ran> {
     if jobs.is_empty() {
         return Vec::new();
     }
@@ -263,7 +327,15 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
                     }
                     let k = order[n];
                     let bar = bars.notebook(&jobs[k].name, jobs[k].cells.len());
-                    let ran = run_notebook(k, &jobs[k], &mut engine, engine_options, root, &bar, opts.cell_timeout);
+                    let ran = run_notebook(
+                        k,
+                        &jobs[k],
+                        &mut engine,
+                        engine_options,
+                        root,
+                        &bar,
+                        opts.cell_timeout,
+                    );
                     bars.done(&bar);
                     if ran.failure.is_some() && !opts.keep_going {
                         stop.store(true, Ordering::SeqCst);
@@ -284,10 +356,20 @@ fn run_jobs(jobs: &[Job], opts: &EvalOptions, engine_options: &EngineOptions, ro
 
 /// Runs one notebook's cells in order in the worker's engine (reset) or a new one, stopping at
 /// the first failure.
-fn run_notebook(k: usize, job: &Job, engine: &mut Option<Engine>, engine_options: &EngineOptions, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> Ran {
+fn run_notebook(
+    k: usize,
+    job: &Job,
+    engine: &mut Option<Engine>,
+    engine_options: &EngineOptions,
+    root: &Path,
+    bar: &indicatif::ProgressBar,
+    limit: std::time::Duration,
+) -> Ran {
     let started = std::time::Instant::now();
     // The worker's engine, reset, or a new one when there is none or the reset fails.
-    let reused = engine.take().and_then(|mut e| e.reset().is_ok().then_some(e));
+    let reused = engine
+        .take()
+        .and_then(|mut e| e.reset().is_ok().then_some(e));
     let fresh = match reused {
         Some(e) => Ok(e),
         None => Engine::new(engine_options.clone()),
@@ -303,32 +385,73 @@ fn run_notebook(k: usize, job: &Job, engine: &mut Option<Engine>, engine_options
             (cells, failure)
         }
         Err(e) => {
-            let error = CellError::new("EngineError", format!("cannot start the evaluation engine: {e:#}"));
+            let error = CellError::new(
+                "EngineError",
+                format!("cannot start the evaluation engine: {e:#}"),
+            );
             let line = job.cells.first().map_or(1, |c| c.1);
-            (Vec::new(), Some(Failure { path: job.path.clone(), cell: 1, line, error }))
+            (
+                Vec::new(),
+                Some(Failure {
+                    path: job.path.clone(),
+                    cell: 1,
+                    line,
+                    error,
+                }),
+            )
         }
     };
-    Ran { job: k, cells, failure, seconds: started.elapsed().as_secs_f64() }
+    Ran {
+        job: k,
+        cells,
+        failure,
+        seconds: started.elapsed().as_secs_f64(),
+    }
 }
 
 /// The cells of `job` run in `engine`: their outputs, and the failure that stopped them.
-fn run_cells(job: &Job, engine: &mut Engine, root: &Path, bar: &indicatif::ProgressBar, limit: std::time::Duration) -> (Vec<CellOutputs>, Option<Failure>) {
+fn run_cells(
+    job: &Job,
+    engine: &mut Engine,
+    root: &Path,
+    bar: &indicatif::ProgressBar,
+    limit: std::time::Duration,
+) -> (Vec<CellOutputs>, Option<Failure>) {
     // Starting the engine and loading `d2l` can take minutes on a cold cache: it must not count
     // against the first cell's time limit.
     if let Err(error) = engine.wait_ready() {
         let line = job.cells.first().map_or(1, |c| c.1 + 1);
-        return (Vec::new(), Some(Failure { path: job.path.clone(), cell: 1, line, error }));
+        return (
+            Vec::new(),
+            Some(Failure {
+                path: job.path.clone(),
+                cell: 1,
+                line,
+                error,
+            }),
+        );
     }
     let mut cells = Vec::with_capacity(job.cells.len());
     for (n, (code, fence_line)) in job.cells.iter().enumerate() {
         let mut sink = NbSink::default();
         let result = with_time_limit(engine, limit, |engine| engine.execute(code, &mut sink));
         let count = n as u32 + 1;
-        cells.push(CellOutputs { execution_count: Some(count), outputs: sink.finish(&result, count) });
+        cells.push(CellOutputs {
+            execution_count: Some(count),
+            outputs: sink.finish(&result, count),
+        });
         bar.inc(1);
         if let Err(error) = result {
             let line = source_line(root, &job.path, *fence_line, code, &error);
-            return (cells, Some(Failure { path: job.path.clone(), cell: n + 1, line, error }));
+            return (
+                cells,
+                Some(Failure {
+                    path: job.path.clone(),
+                    cell: n + 1,
+                    line,
+                    error,
+                }),
+            );
         }
     }
     (cells, None)
@@ -336,7 +459,11 @@ fn run_cells(job: &Job, engine: &mut Engine, root: &Path, bar: &indicatif::Progr
 
 /// Runs `run` on `engine`, interrupting the cell if it takes longer than `limit`; a stopped
 /// cell fails with a `Timeout` error that says which limit it hit.
-fn with_time_limit(engine: &mut Engine, limit: std::time::Duration, run: impl FnOnce(&mut Engine) -> Result<Option<d2l_engine::Display>, CellError>) -> Result<Option<d2l_engine::Display>, CellError> {
+fn with_time_limit(
+    engine: &mut Engine,
+    limit: std::time::Duration,
+    run: impl FnOnce(&mut Engine) -> Result<Option<d2l_engine::Display>, CellError>,
+) -> Result<Option<d2l_engine::Display>, CellError> {
     let interrupter = engine.interrupter();
     let (done, finished) = mpsc::channel::<()>();
     let timed_out = std::sync::Arc::new(AtomicBool::new(false));
@@ -358,10 +485,20 @@ fn with_time_limit(engine: &mut Engine, limit: std::time::Duration, run: impl Fn
 
 /// The notebook line an error points at: the cell line of the compiler's `cell:LINE:COL`
 /// found in the markdown after the cell's fence, else the cell's first line.
-fn source_line(root: &Path, path: &Path, fence_line: usize, code: &str, error: &CellError) -> usize {
+fn source_line(
+    root: &Path,
+    path: &Path,
+    fence_line: usize,
+    code: &str,
+    error: &CellError,
+) -> usize {
     let first = fence_line + 1;
-    let Some(cell_line) = error.traceback.iter().find_map(|l| cell_line(l)) else { return first };
-    let Some(wanted) = code.lines().nth(cell_line.saturating_sub(1)) else { return first };
+    let Some(cell_line) = error.traceback.iter().find_map(|l| cell_line(l)) else {
+        return first;
+    };
+    let Some(wanted) = code.lines().nth(cell_line.saturating_sub(1)) else {
+        return first;
+    };
     let text = std::fs::read_to_string(root.join(path)).unwrap_or_default();
     text.lines()
         .enumerate()
@@ -385,11 +522,34 @@ mod tests {
         assert_eq!(cell_line("  --> cell:3:9"), Some(3));
         assert_eq!(cell_line("error: x"), None);
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("a.md"), "# T\n\n```{.rust .input}\n// Hide code\nlet a = 1;\nlet b: i32 = \"x\";\n```\n").unwrap();
-        let error = CellError { name: "CompilationError".into(), value: "mismatched types".into(), traceback: vec!["error[E0308]: mismatched types".into(), "  --> cell:2:14".into()] };
+        std::fs::write(
+            dir.path().join("a.md"),
+            "# T\n\n```{.rust .input}\n// Hide code\nlet a = 1;\nlet b: i32 = \"x\";\n```\n",
+        )
+        .unwrap();
+        let error = CellError {
+            name: "CompilationError".into(),
+            value: "mismatched types".into(),
+            traceback: vec![
+                "error[E0308]: mismatched types".into(),
+                "  --> cell:2:14".into(),
+            ],
+        };
         // The directive line was removed from the cell's code, so line 2 of the code is line 6.
-        assert_eq!(source_line(dir.path(), Path::new("a.md"), 3, "let a = 1;\nlet b: i32 = \"x\";", &error), 6);
+        assert_eq!(
+            source_line(
+                dir.path(),
+                Path::new("a.md"),
+                3,
+                "let a = 1;\nlet b: i32 = \"x\";",
+                &error
+            ),
+            6
+        );
         let panic = CellError::new("Panic", "boom");
-        assert_eq!(source_line(dir.path(), Path::new("a.md"), 3, "let a = 1;", &panic), 4);
+        assert_eq!(
+            source_line(dir.path(), Path::new("a.md"), 3, "let a = 1;", &panic),
+            4
+        );
     }
 }

@@ -23,13 +23,23 @@ pub fn wanted() -> bool {
 impl Progress {
     /// Bars for `total` notebooks to run; hidden unless `visible`.
     pub fn new(total: usize, visible: bool) -> Progress {
-        let target = if visible { ProgressDrawTarget::stderr() } else { ProgressDrawTarget::hidden() };
+        let target = if visible {
+            ProgressDrawTarget::stderr()
+        } else {
+            ProgressDrawTarget::hidden()
+        };
         let multi = MultiProgress::with_draw_target(target);
         let overall = multi.add(ProgressBar::new(total as u64));
-        overall.set_style(style("{prefix:>8} [{bar:30}] {pos}/{len} notebooks {elapsed}"));
+        overall.set_style(style(
+            "{prefix:>8} [{bar:30}] {pos}/{len} notebooks {elapsed}",
+        ));
         overall.set_prefix("eval");
         overall.enable_steady_tick(Duration::from_millis(200));
-        Progress { multi, overall, visible }
+        Progress {
+            multi,
+            overall,
+            visible,
+        }
     }
 
     /// A bar for one notebook with `cells` cells.
@@ -44,8 +54,16 @@ impl Progress {
     /// Marks one notebook as done and removes its bar.
     pub fn done(&self, bar: &ProgressBar) {
         if !self.visible {
-            let (n, total) = (self.overall.position() + 1, self.overall.length().unwrap_or(0));
-            eprintln!("eval: [{n}/{total}] {} ({} cells, {:.1} s)", bar.message(), bar.position(), bar.elapsed().as_secs_f64());
+            let (n, total) = (
+                self.overall.position() + 1,
+                self.overall.length().unwrap_or(0),
+            );
+            eprintln!(
+                "eval: [{n}/{total}] {} ({} cells, {:.1} s)",
+                bar.message(),
+                bar.position(),
+                bar.elapsed().as_secs_f64()
+            );
         }
         bar.finish_and_clear();
         self.multi.remove(bar);
@@ -59,5 +77,7 @@ impl Progress {
 }
 
 fn style(template: &str) -> ProgressStyle {
-    ProgressStyle::with_template(template).unwrap_or_else(|_| ProgressStyle::default_bar()).progress_chars("=> ")
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }

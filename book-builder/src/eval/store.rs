@@ -62,9 +62,12 @@ pub fn write(output_dir: &Path, stem: &str, stored: &Stored) -> Result<()> {
     let path = path(output_dir, stem);
     let dir = path.parent().unwrap_or(output_dir);
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).with_context(|| format!("cannot write in {}", dir.display()))?;
-    std::io::Write::write_all(&mut tmp, &serde_json::to_vec(stored)?).with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(&path).map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("cannot write in {}", dir.display()))?;
+    std::io::Write::write_all(&mut tmp, &serde_json::to_vec(stored)?)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    tmp.persist(&path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {}", path.display(), e.error))?;
     Ok(())
 }
 
@@ -75,6 +78,12 @@ pub fn import(book: &crate::model::Book, page: usize, cells: Vec<CellOutputs>) -
     let p = &book.pages[page];
     let (tab, tabs) = (book.config.default_tab(), &book.config.book.tabs);
     let code_hash = super::key::code_hash(p.input_cells(tab, tabs).map(|c| c.code.as_str()));
-    let stored = Stored { key: "imported".into(), code_hash, source: p.path.display().to_string(), seconds: None, cells };
+    let stored = Stored {
+        key: "imported".into(),
+        code_hash,
+        source: p.path.display().to_string(),
+        seconds: None,
+        cells,
+    };
     write(&book.config.output_dir(), &p.stem, &stored)
 }

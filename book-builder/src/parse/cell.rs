@@ -16,20 +16,42 @@ use crate::diag::Diagnostics;
 use crate::model::{Cell, Tabs};
 
 /// Parses a fenced block's info string and body.
-pub fn parse_cell(info: &str, body: &str, line: usize, path: &Path, diags: &mut Diagnostics) -> (Cell, Tabs) {
+pub fn parse_cell(
+    info: &str,
+    body: &str,
+    line: usize,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> (Cell, Tabs) {
     let (lang, executable) = parse_info(info);
-    let mut cell = Cell { lang, executable, ..Cell::default() };
+    let mut cell = Cell {
+        lang,
+        executable,
+        ..Cell::default()
+    };
     let mut tabs = if executable { Tabs::Default } else { Tabs::All };
     let mut kept = Vec::new();
     let first = body.lines().position(|l| !l.trim().is_empty());
     for (k, l) in body.lines().enumerate() {
         let t = l.trim();
         if Some(k) == first {
-            if let Some(rest) = t.strip_prefix("%%tab").filter(|r| r.is_empty() || r.starts_with(char::is_whitespace)) {
+            if let Some(rest) = t
+                .strip_prefix("%%tab")
+                .filter(|r| r.is_empty() || r.starts_with(char::is_whitespace))
+            {
                 // d2lbook's cell magic: `%%tab pytorch`, `%%tab all`, `%%tab mxnet, pytorch`.
-                let names: Vec<String> = rest.split([',', ' ', '\t']).map(str::trim).filter(|n| !n.is_empty()).map(String::from).collect();
+                let names: Vec<String> = rest
+                    .split([',', ' ', '\t'])
+                    .map(str::trim)
+                    .filter(|n| !n.is_empty())
+                    .map(String::from)
+                    .collect();
                 if names.is_empty() {
-                    diags.warn(path, line + 1 + k, "`%%tab` needs a tab name or `all`, e.g. %%tab pytorch");
+                    diags.warn(
+                        path,
+                        line + 1 + k,
+                        "`%%tab` needs a tab name or `all`, e.g. %%tab pytorch",
+                    );
                 } else if names.iter().any(|n| n == "all") {
                     tabs = Tabs::All;
                 } else {
@@ -38,12 +60,19 @@ pub fn parse_cell(info: &str, body: &str, line: usize, path: &Path, diags: &mut 
                 continue;
             }
         }
-        let directive = t.strip_prefix("//").or_else(|| t.strip_prefix('#')).map(str::trim);
+        let directive = t
+            .strip_prefix("//")
+            .or_else(|| t.strip_prefix('#'))
+            .map(str::trim);
         match directive {
             Some(d) if d.starts_with("@tab") => {
                 let names = super::tab_names(&d[4..]);
                 if names.is_empty() {
-                    diags.warn(path, line + 1 + k, "`@tab` needs a tab name or `all`, e.g. //@tab rust");
+                    diags.warn(
+                        path,
+                        line + 1 + k,
+                        "`@tab` needs a tab name or `all`, e.g. //@tab rust",
+                    );
                 } else if names.iter().any(|n| n == "all") {
                     tabs = Tabs::All;
                 } else {
@@ -98,7 +127,10 @@ fn parse_info(info: &str) -> (String, bool) {
         }
         (lang, input)
     } else {
-        (info.split_whitespace().next().unwrap_or("").to_string(), false)
+        (
+            info.split_whitespace().next().unwrap_or("").to_string(),
+            false,
+        )
     }
 }
 
@@ -109,7 +141,13 @@ mod tests {
     #[test]
     fn directives_set_flags_and_leave_the_code() {
         let mut d = Diagnostics::default();
-        let (c, tabs) = parse_cell("{.python .input  n=2}", "#@tab pytorch, mxnet\n# Hide outputs\nx = 1\n", 3, Path::new("a.md"), &mut d);
+        let (c, tabs) = parse_cell(
+            "{.python .input  n=2}",
+            "#@tab pytorch, mxnet\n# Hide outputs\nx = 1\n",
+            3,
+            Path::new("a.md"),
+            &mut d,
+        );
         assert_eq!(c.lang, "python");
         assert!(c.executable && c.hide_outputs && !c.hide_code && !c.save);
         assert_eq!(c.code, "x = 1");
@@ -124,15 +162,42 @@ mod tests {
     #[test]
     fn a_first_line_tab_magic_names_the_tabs_and_leaves_the_code() {
         let mut d = Diagnostics::default();
-        let (c, tabs) = parse_cell("{.python .input}", "%%tab pytorch\nimport torch\n", 1, Path::new("a.md"), &mut d);
-        assert_eq!((c.code.as_str(), tabs), ("import torch", Tabs::Only(vec!["pytorch".into()])));
-        let (_, tabs) = parse_cell("{.python .input}", "\n%%tab mxnet, pytorch\nx = 1\n", 1, Path::new("a.md"), &mut d);
+        let (c, tabs) = parse_cell(
+            "{.python .input}",
+            "%%tab pytorch\nimport torch\n",
+            1,
+            Path::new("a.md"),
+            &mut d,
+        );
+        assert_eq!(
+            (c.code.as_str(), tabs),
+            ("import torch", Tabs::Only(vec!["pytorch".into()]))
+        );
+        let (_, tabs) = parse_cell(
+            "{.python .input}",
+            "\n%%tab mxnet, pytorch\nx = 1\n",
+            1,
+            Path::new("a.md"),
+            &mut d,
+        );
         assert_eq!(tabs, Tabs::Only(vec!["mxnet".into(), "pytorch".into()]));
-        let (c, tabs) = parse_cell("{.python .input}", "%%tab all\n#@save\ndef f(): pass\n", 1, Path::new("a.md"), &mut d);
+        let (c, tabs) = parse_cell(
+            "{.python .input}",
+            "%%tab all\n#@save\ndef f(): pass\n",
+            1,
+            Path::new("a.md"),
+            &mut d,
+        );
         assert_eq!(tabs, Tabs::All);
         assert!(c.save && !c.code.contains("%%tab"));
         // Only as the first line: later it is code.
-        let (c, tabs) = parse_cell("{.python .input}", "x = 1\n%%tab pytorch\n", 1, Path::new("a.md"), &mut d);
+        let (c, tabs) = parse_cell(
+            "{.python .input}",
+            "x = 1\n%%tab pytorch\n",
+            1,
+            Path::new("a.md"),
+            &mut d,
+        );
         assert_eq!(tabs, Tabs::Default);
         assert!(c.code.contains("%%tab"));
         assert!(d.items().is_empty());
@@ -140,7 +205,9 @@ mod tests {
 
     #[test]
     fn tab_setup_cells_are_recognised() {
-        assert!(is_tab_setup("%load_ext d2lbook.tab\ntab.interact_select(['mxnet', 'pytorch'])\n"));
+        assert!(is_tab_setup(
+            "%load_ext d2lbook.tab\ntab.interact_select(['mxnet', 'pytorch'])\n"
+        ));
         assert!(is_tab_setup("%load_ext d2lbook.tab\ntab.interact_select([\"pytorch\"])\n#required_libs(\"gpytorch\")\n"));
         assert!(!is_tab_setup("%load_ext d2lbook.tab\nimport torch\n"));
         assert!(!is_tab_setup("# just a comment\n"));

@@ -11,11 +11,16 @@ use std::path::Path;
 use pulldown_cmark::{CowStr, Event, Options, Parser, Tag, TagEnd};
 
 use crate::diag::Diagnostics;
-use crate::model::{Anchor, Block, BlockKind, Equation, Figure, Heading, Inline, Role, RoleKind, Table, Tabs};
+use crate::model::{
+    Anchor, Block, BlockKind, Equation, Figure, Heading, Inline, Role, RoleKind, Table, Tabs,
+};
 
 /// The pulldown-cmark options every part of the builder uses.
 pub fn options() -> Options {
-    Options::ENABLE_TABLES | Options::ENABLE_MATH | Options::ENABLE_STRIKETHROUGH | Options::ENABLE_FOOTNOTES
+    Options::ENABLE_TABLES
+        | Options::ENABLE_MATH
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_FOOTNOTES
 }
 
 /// A role that belongs to the block before it.
@@ -35,8 +40,17 @@ enum Item {
 }
 
 /// Parses `text` (starting at 1-based `first_line` of `path`) and appends blocks.
-pub fn parse_markdown(text: &str, first_line: usize, tabs: Tabs, path: &Path, blocks: &mut Vec<Block>, diags: &mut Diagnostics) {
-    let line_starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+pub fn parse_markdown(
+    text: &str,
+    first_line: usize,
+    tabs: Tabs,
+    path: &Path,
+    blocks: &mut Vec<Block>,
+    diags: &mut Diagnostics,
+) {
+    let line_starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+        .collect();
     let line_of = |off: usize| first_line + line_starts.partition_point(|&s| s <= off) - 1;
     let mut events: Vec<(Event<'static>, usize)> = Vec::new();
     for (ev, range) in Parser::new_ext(text, options()).into_offset_iter() {
@@ -71,12 +85,28 @@ pub fn parse_markdown(text: &str, first_line: usize, tabs: Tabs, path: &Path, bl
             }
         }
         let block = &events[start..i];
-        let push = |blocks: &mut Vec<Block>, kind| blocks.push(Block { kind, line, tabs: tabs.clone() });
+        let push = |blocks: &mut Vec<Block>, kind| {
+            blocks.push(Block {
+                kind,
+                line,
+                tabs: tabs.clone(),
+            })
+        };
         match &block[0].0 {
             Event::Start(Tag::Heading { level, .. }) => {
                 let content = lift_roles(&block[1..block.len() - 1], path, diags);
-                let content = content.into_iter().filter_map(|it| keep_inline(it, path, diags)).collect();
-                push(blocks, BlockKind::Heading(Heading { level: *level as u8, content, anchor: Anchor::default() }));
+                let content = content
+                    .into_iter()
+                    .filter_map(|it| keep_inline(it, path, diags))
+                    .collect();
+                push(
+                    blocks,
+                    BlockKind::Heading(Heading {
+                        level: *level as u8,
+                        content,
+                        anchor: Anchor::default(),
+                    }),
+                );
             }
             Event::Start(Tag::Paragraph) => {
                 let items = lift_roles(&block[1..block.len() - 1], path, diags);
@@ -91,10 +121,23 @@ pub fn parse_markdown(text: &str, first_line: usize, tabs: Tabs, path: &Path, bl
                 let (body, row_label) = table_body(lift_roles(block, path, diags), path, diags);
                 let caption = pending_caption.take().map(|(c, _)| c).unwrap_or_default();
                 let label = pending_label.take().or(row_label);
-                push(blocks, BlockKind::Table(Table { caption, body, anchor: Anchor { label, ..Anchor::default() } }));
+                push(
+                    blocks,
+                    BlockKind::Table(Table {
+                        caption,
+                        body,
+                        anchor: Anchor {
+                            label,
+                            ..Anchor::default()
+                        },
+                    }),
+                );
             }
             _ => {
-                let body: Vec<Inline> = lift_roles(block, path, diags).into_iter().filter_map(|it| keep_inline(it, path, diags)).collect();
+                let body: Vec<Inline> = lift_roles(block, path, diags)
+                    .into_iter()
+                    .filter_map(|it| keep_inline(it, path, diags))
+                    .collect();
                 push(blocks, BlockKind::Prose(body));
             }
         }
@@ -128,7 +171,9 @@ fn keep_inline(item: Item, path: &Path, diags: &mut Diagnostics) -> Option<Inlin
 /// A paragraph starting with `: ` is a table caption candidate; it may carry
 /// the table's `:label:`.
 fn table_caption(items: &[Item]) -> Option<(Vec<Inline>, Option<String>)> {
-    let Some(Item::Inline(Inline::Md(Event::Text(t)))) = items.first() else { return None };
+    let Some(Item::Inline(Inline::Md(Event::Text(t)))) = items.first() else {
+        return None;
+    };
     let rest = t.trim_start_matches(':').trim_start();
     // `: caption`, or `:Caption`; never `::` or an unknown `:role:`.
     let second = t.chars().nth(1);
@@ -155,7 +200,11 @@ fn table_caption(items: &[Item]) -> Option<(Vec<Inline>, Option<String>)> {
 
 /// A table's events; a last row holding only `:label:` (GFM keeps such a line
 /// in the table) is taken out and returned as the label.
-fn table_body(items: Vec<Item>, path: &Path, diags: &mut Diagnostics) -> (Vec<Inline>, Option<String>) {
+fn table_body(
+    items: Vec<Item>,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> (Vec<Inline>, Option<String>) {
     let mut label = None;
     let mut out: Vec<Inline> = Vec::new();
     let mut row_start = None;
@@ -180,7 +229,13 @@ fn table_body(items: Vec<Item>, path: &Path, diags: &mut Diagnostics) -> (Vec<In
             }
             Item::Block(BlockRole::Label(l), _) if row_start.is_some() => row_label = Some(l),
             Item::Inline(i) => {
-                if row_start.is_some() && !matches!(i, Inline::Md(Event::Start(Tag::TableCell) | Event::End(TagEnd::TableCell))) && !is_blank(&i) {
+                if row_start.is_some()
+                    && !matches!(
+                        i,
+                        Inline::Md(Event::Start(Tag::TableCell) | Event::End(TagEnd::TableCell))
+                    )
+                    && !is_blank(&i)
+                {
                     row_other = true;
                 }
                 out.push(i);
@@ -196,19 +251,37 @@ fn table_body(items: Vec<Item>, path: &Path, diags: &mut Diagnostics) -> (Vec<In
 }
 
 /// Splits a paragraph at display math and block roles into prose, figures and equations.
-fn paragraph(items: Vec<Item>, line: usize, tabs: &Tabs, path: &Path, blocks: &mut Vec<Block>, diags: &mut Diagnostics) {
+fn paragraph(
+    items: Vec<Item>,
+    line: usize,
+    tabs: &Tabs,
+    path: &Path,
+    blocks: &mut Vec<Block>,
+    diags: &mut Diagnostics,
+) {
     let mut current: Vec<Inline> = Vec::new();
     for item in items {
         match item {
             Item::Inline(Inline::Md(Event::DisplayMath(latex))) => {
                 flush(&mut current, line, tabs, blocks);
-                let kind = BlockKind::Equation(Equation { latex: latex.to_string(), anchor: Anchor::default() });
-                blocks.push(Block { kind, line, tabs: tabs.clone() });
+                let kind = BlockKind::Equation(Equation {
+                    latex: latex.to_string(),
+                    anchor: Anchor::default(),
+                });
+                blocks.push(Block {
+                    kind,
+                    line,
+                    tabs: tabs.clone(),
+                });
             }
             Item::Inline(i) => current.push(i),
             Item::Block(BlockRole::Bibliography(file), rline) => {
                 flush(&mut current, line, tabs, blocks);
-                blocks.push(Block { kind: BlockKind::Bibliography(file), line: rline, tabs: tabs.clone() });
+                blocks.push(Block {
+                    kind: BlockKind::Bibliography(file),
+                    line: rline,
+                    tabs: tabs.clone(),
+                });
             }
             Item::Block(role, rline) => {
                 flush(&mut current, line, tabs, blocks);
@@ -228,15 +301,31 @@ fn is_blank(i: &Inline) -> bool {
 }
 
 fn flush(current: &mut Vec<Inline>, line: usize, tabs: &Tabs, blocks: &mut Vec<Block>) {
-    let start = current.iter().position(|i| !is_blank(i)).unwrap_or(current.len());
-    let end = current.iter().rposition(|i| !is_blank(i)).map_or(start, |e| e + 1);
-    let content: Vec<Inline> = current.drain(..).skip(start).take(end.saturating_sub(start)).collect();
+    let start = current
+        .iter()
+        .position(|i| !is_blank(i))
+        .unwrap_or(current.len());
+    let end = current
+        .iter()
+        .rposition(|i| !is_blank(i))
+        .map_or(start, |e| e + 1);
+    let content: Vec<Inline> = current
+        .drain(..)
+        .skip(start)
+        .take(end.saturating_sub(start))
+        .collect();
     if content.is_empty() {
         return;
     }
     let kind = match (content.first(), content.last()) {
-        (Some(Inline::Md(Event::Start(Tag::Image { dest_url, .. }))), Some(Inline::Md(Event::End(TagEnd::Image))))
-            if content.iter().filter(|i| matches!(i, Inline::Md(Event::Start(Tag::Image { .. })))).count() == 1 =>
+        (
+            Some(Inline::Md(Event::Start(Tag::Image { dest_url, .. }))),
+            Some(Inline::Md(Event::End(TagEnd::Image))),
+        ) if content
+            .iter()
+            .filter(|i| matches!(i, Inline::Md(Event::Start(Tag::Image { .. }))))
+            .count()
+            == 1 =>
         {
             BlockKind::Figure(Figure {
                 src: dest_url.to_string(),
@@ -253,10 +342,20 @@ fn flush(current: &mut Vec<Inline>, line: usize, tabs: &Tabs, blocks: &mut Vec<B
             BlockKind::Prose(p)
         }
     };
-    blocks.push(Block { kind, line, tabs: tabs.clone() });
+    blocks.push(Block {
+        kind,
+        line,
+        tabs: tabs.clone(),
+    });
 }
 
-fn attach(role: BlockRole, line: usize, blocks: &mut [Block], path: &Path, diags: &mut Diagnostics) {
+fn attach(
+    role: BlockRole,
+    line: usize,
+    blocks: &mut [Block],
+    path: &Path,
+    diags: &mut Diagnostics,
+) {
     let target = blocks.last_mut().map(|b| &mut b.kind);
     match (role, target) {
         (BlockRole::Label(l), Some(BlockKind::Heading(Heading { anchor, .. }) | BlockKind::Figure(Figure { anchor, .. }) | BlockKind::Equation(Equation { anchor, .. }) | BlockKind::Table(Table { anchor, .. }))) => {
@@ -283,7 +382,11 @@ fn describe(role: &BlockRole) -> String {
 }
 
 /// Finds `:name:` at the end of a text followed by a code span and makes roles.
-fn lift_roles(events: &[(Event<'static>, usize)], path: &Path, diags: &mut Diagnostics) -> Vec<Item> {
+fn lift_roles(
+    events: &[(Event<'static>, usize)],
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Vec<Item> {
     let mut out = Vec::new();
     let mut k = 0;
     while k < events.len() {
@@ -296,7 +399,8 @@ fn lift_roles(events: &[(Event<'static>, usize)], path: &Path, diags: &mut Diagn
                     "width" => Some(Item::Block(BlockRole::Width(arg), *line)),
                     "height" => Some(Item::Block(BlockRole::Height(arg), *line)),
                     "bibliography" => Some(Item::Block(BlockRole::Bibliography(arg), *line)),
-                    _ => role_kind(name).map(|kind| Item::Inline(Inline::Role(make_role(kind, &arg, *line)))),
+                    _ => role_kind(name)
+                        .map(|kind| Item::Inline(Inline::Role(make_role(kind, &arg, *line)))),
                 };
                 match made {
                     Some(item) => {
@@ -335,9 +439,19 @@ fn make_role(kind: RoleKind, arg: &str, line: usize) -> Role {
     if let Some(open) = arg.rfind('<').filter(|_| arg.ends_with('>')) {
         let text = arg[..open].trim();
         let target = arg[open + 1..arg.len() - 1].trim();
-        return Role { kind, target: target.to_string(), text: (!text.is_empty()).then(|| text.to_string()), line };
+        return Role {
+            kind,
+            target: target.to_string(),
+            text: (!text.is_empty()).then(|| text.to_string()),
+            line,
+        };
     }
-    Role { kind, target: arg.to_string(), text: None, line }
+    Role {
+        kind,
+        target: arg.to_string(),
+        text: None,
+        line,
+    }
 }
 
 /// Splits `"see :numref:"` into (`"see "`, `"numref"`).
@@ -371,13 +485,22 @@ mod tests {
     fn labels_attach_to_headings_figures_equations_and_tables() {
         let (b, d) = parse("# Title\n:label:`sec_t`\n\n![A cat](img/cat.svg)\n:width:`300px`\n:label:`fig_cat`\n\n$$x^2$$\n:eqlabel:`eq_sq`\n\n: Sizes\n\n| a | b |\n|---|---|\n| 1 | 2 |\n:label:`tab_s`\n");
         assert!(d.items().is_empty(), "{:?}", d.items());
-        let labels: Vec<_> = b.iter().filter_map(|b| match &b.kind {
-            BlockKind::Heading(h) => h.anchor.label.clone(),
-            BlockKind::Figure(f) => { assert_eq!(f.width.as_deref(), Some("300px")); f.anchor.label.clone() }
-            BlockKind::Equation(e) => e.anchor.label.clone(),
-            BlockKind::Table(t) => { assert_eq!(crate::model::plain_text(&t.caption), "Sizes"); t.anchor.label.clone() }
-            _ => None,
-        }).collect();
+        let labels: Vec<_> = b
+            .iter()
+            .filter_map(|b| match &b.kind {
+                BlockKind::Heading(h) => h.anchor.label.clone(),
+                BlockKind::Figure(f) => {
+                    assert_eq!(f.width.as_deref(), Some("300px"));
+                    f.anchor.label.clone()
+                }
+                BlockKind::Equation(e) => e.anchor.label.clone(),
+                BlockKind::Table(t) => {
+                    assert_eq!(crate::model::plain_text(&t.caption), "Sizes");
+                    t.anchor.label.clone()
+                }
+                _ => None,
+            })
+            .collect();
         assert_eq!(labels, ["sec_t", "fig_cat", "eq_sq", "tab_s"]);
     }
 
@@ -386,19 +509,40 @@ mod tests {
         let (b, d) = parse("Intro\n\nSee :numref:`fig_cat` and :cite:`a,b`, or\n:numref:`the cat <fig_cat>` and :bogus:`x`.\n");
         assert_eq!(d.warnings(), 1);
         assert_eq!(d.items()[0].line, 4);
-        let BlockKind::Prose(p) = &b[1].kind else { panic!("{:?}", b[1].kind) };
-        let roles: Vec<_> = p.iter().filter_map(|i| match i { Inline::Role(r) => Some(r.clone()), _ => None }).collect();
+        let BlockKind::Prose(p) = &b[1].kind else {
+            panic!("{:?}", b[1].kind)
+        };
+        let roles: Vec<_> = p
+            .iter()
+            .filter_map(|i| match i {
+                Inline::Role(r) => Some(r.clone()),
+                _ => None,
+            })
+            .collect();
         assert_eq!(roles.len(), 3);
-        assert_eq!((roles[0].kind, roles[0].target.as_str(), roles[0].line), (RoleKind::Numref, "fig_cat", 3));
-        assert_eq!((roles[1].kind, roles[1].target.as_str()), (RoleKind::Cite, "a,b"));
-        assert_eq!((roles[2].text.as_deref(), roles[2].line), (Some("the cat"), 4));
+        assert_eq!(
+            (roles[0].kind, roles[0].target.as_str(), roles[0].line),
+            (RoleKind::Numref, "fig_cat", 3)
+        );
+        assert_eq!(
+            (roles[1].kind, roles[1].target.as_str()),
+            (RoleKind::Cite, "a,b")
+        );
+        assert_eq!(
+            (roles[2].text.as_deref(), roles[2].line),
+            (Some("the cat"), 4)
+        );
     }
 
     #[test]
     fn a_bibliography_role_is_a_block_of_its_own() {
         let (b, d) = parse("# References\n\n:bibliography:`../refs.bib`\n");
         assert!(d.items().is_empty(), "{:?}", d.items());
-        assert!(matches!(&b[1].kind, BlockKind::Bibliography(f) if f == "../refs.bib"), "{:?}", b[1].kind);
+        assert!(
+            matches!(&b[1].kind, BlockKind::Bibliography(f) if f == "../refs.bib"),
+            "{:?}",
+            b[1].kind
+        );
         assert_eq!(b[1].line, 3);
     }
 

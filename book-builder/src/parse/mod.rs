@@ -59,7 +59,11 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
             }
             let names = tab_names(rest);
             if names.is_empty() {
-                diags.error(path, i + 1, "`:begin_tab:` needs a tab name, e.g. :begin_tab:`rust`");
+                diags.error(
+                    path,
+                    i + 1,
+                    "`:begin_tab:` needs a tab name, e.g. :begin_tab:`rust`",
+                );
             }
             tab = Some((names, i + 1));
             i += 1;
@@ -69,7 +73,11 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
         if trimmed.starts_with(":end_tab:") {
             flush_markdown(&mut md, md_start, &tab, path, &mut blocks, diags);
             if tab.take().is_none() {
-                diags.warn(path, i + 1, "`:end_tab:` without a `:begin_tab:` before it: remove it or open the tab");
+                diags.warn(
+                    path,
+                    i + 1,
+                    "`:end_tab:` without a `:begin_tab:` before it: remove it or open the tab",
+                );
             }
             i += 1;
             md_start = i;
@@ -83,9 +91,23 @@ pub fn parse_page(path: &Path, text: &str, diags: &mut Diagnostics) -> Page {
     }
     flush_markdown(&mut md, md_start, &tab, path, &mut blocks, diags);
     if let Some((_, open_line)) = tab {
-        diags.error(path, open_line, "`:begin_tab:` is never closed: add `:end_tab:` after the tab's content");
+        diags.error(
+            path,
+            open_line,
+            "`:begin_tab:` is never closed: add `:end_tab:` after the tab's content",
+        );
     }
-    Page { path: path.to_path_buf(), stem, blocks, number: None, children: Vec::new(), parent: None, depth: 0, in_toc: false, notices: Vec::new() }
+    Page {
+        path: path.to_path_buf(),
+        stem,
+        blocks,
+        number: None,
+        children: Vec::new(),
+        parent: None,
+        depth: 0,
+        in_toc: false,
+        notices: Vec::new(),
+    }
 }
 
 /// Tab names from the rest of a `:begin_tab:` or `@tab` line: `` `a` ``, `a, b`.
@@ -96,7 +118,14 @@ pub(crate) fn tab_names(rest: &str) -> Vec<String> {
         .collect()
 }
 
-fn flush_markdown(md: &mut String, start: usize, tab: &Option<(Vec<String>, usize)>, path: &Path, blocks: &mut Vec<Block>, diags: &mut Diagnostics) {
+fn flush_markdown(
+    md: &mut String,
+    start: usize,
+    tab: &Option<(Vec<String>, usize)>,
+    path: &Path,
+    blocks: &mut Vec<Block>,
+    diags: &mut Diagnostics,
+) {
     if md.trim().is_empty() {
         md.clear();
         return;
@@ -105,7 +134,14 @@ fn flush_markdown(md: &mut String, start: usize, tab: &Option<(Vec<String>, usiz
         Some((names, _)) => Tabs::Only(names.clone()),
         None => Tabs::All,
     };
-    markdown::parse_markdown(&slides::strip_slide_marks(md), start + 1, tabs, path, blocks, diags);
+    markdown::parse_markdown(
+        &slides::strip_slide_marks(md),
+        start + 1,
+        tabs,
+        path,
+        blocks,
+        diags,
+    );
     md.clear();
 }
 
@@ -138,9 +174,20 @@ fn fence_close(line: &str, fence: &str) -> bool {
 }
 
 /// The block of a fenced code block; `None` for a d2lbook setup cell, which the page leaves out.
-fn fenced_block(info: &str, body: &str, line: usize, tab: &Option<(Vec<String>, usize)>, path: &Path, diags: &mut Diagnostics) -> Option<Block> {
+fn fenced_block(
+    info: &str,
+    body: &str,
+    line: usize,
+    tab: &Option<(Vec<String>, usize)>,
+    path: &Path,
+    diags: &mut Diagnostics,
+) -> Option<Block> {
     if info == "toc" {
-        return Some(Block { kind: BlockKind::Toc(parse_toc(body, line, path, diags)), line, tabs: Tabs::All });
+        return Some(Block {
+            kind: BlockKind::Toc(parse_toc(body, line, path, diags)),
+            line,
+            tabs: Tabs::All,
+        });
     }
     let (cell, tabs) = cell::parse_cell(info, body, line, path, diags);
     if cell.executable && cell::is_tab_setup(body) {
@@ -151,11 +198,20 @@ fn fenced_block(info: &str, body: &str, line: usize, tab: &Option<(Vec<String>, 
         (Some((names, _)), Tabs::Default | Tabs::All) => Tabs::Only(names.clone()),
         (_, t) => t,
     };
-    Some(Block { kind: BlockKind::Code(cell), line, tabs })
+    Some(Block {
+        kind: BlockKind::Code(cell),
+        line,
+        tabs,
+    })
 }
 
 fn parse_toc(body: &str, line: usize, path: &Path, diags: &mut Diagnostics) -> Toc {
-    let mut toc = Toc { maxdepth: usize::MAX, numbered: false, entries: Vec::new(), pages: Vec::new() };
+    let mut toc = Toc {
+        maxdepth: usize::MAX,
+        numbered: false,
+        entries: Vec::new(),
+        pages: Vec::new(),
+    };
     for (k, l) in body.lines().enumerate() {
         let l = l.trim();
         let at = line + 1 + k;
@@ -165,14 +221,23 @@ fn parse_toc(body: &str, line: usize, path: &Path, diags: &mut Diagnostics) -> T
         if let Some(v) = l.strip_prefix(":maxdepth:") {
             match v.trim().parse() {
                 Ok(n) => toc.maxdepth = n,
-                Err(_) => diags.warn(path, at, format!("`:maxdepth:` wants a whole number, found {:?}", v.trim())),
+                Err(_) => diags.warn(
+                    path,
+                    at,
+                    format!("`:maxdepth:` wants a whole number, found {:?}", v.trim()),
+                ),
             }
         } else if l.starts_with(":numbered:") {
             toc.numbered = true;
         } else if l.starts_with(':') {
-            diags.warn(path, at, format!("unknown toc option {l:?}: use :maxdepth: N or :numbered:"));
+            diags.warn(
+                path,
+                at,
+                format!("unknown toc option {l:?}: use :maxdepth: N or :numbered:"),
+            );
         } else {
-            toc.entries.push((l.trim_end_matches(".md").to_string(), at));
+            toc.entries
+                .push((l.trim_end_matches(".md").to_string(), at));
         }
     }
     toc
@@ -189,14 +254,38 @@ mod tests {
         let page = parse_page(Path::new("p.md"), text, &mut d);
         assert_eq!((d.errors(), d.warnings()), (0, 1), "{:?}", d.items());
         assert_eq!(d.items()[0].line, 5);
-        assert!(d.items()[0].message.contains("still open"), "{:?}", d.items());
-        let tabs: Vec<(String, Tabs)> = page.blocks.iter().map(|b| (crate::model::plain_text(match &b.kind {
-            BlockKind::Prose(p) => p,
-            BlockKind::Heading(h) => &h.content,
-            _ => unreachable!(),
-        }).trim().to_string(), b.tabs.clone())).collect();
-        assert_eq!(tabs[1], ("Rust text.".to_string(), Tabs::Only(vec!["rust".into()])));
-        assert_eq!(tabs[2], ("PyTorch text.".to_string(), Tabs::Only(vec!["pytorch".into()])));
+        assert!(
+            d.items()[0].message.contains("still open"),
+            "{:?}",
+            d.items()
+        );
+        let tabs: Vec<(String, Tabs)> = page
+            .blocks
+            .iter()
+            .map(|b| {
+                (
+                    crate::model::plain_text(match &b.kind {
+                        BlockKind::Prose(p) => p,
+                        BlockKind::Heading(h) => &h.content,
+                        _ => unreachable!(),
+                    })
+                    .trim()
+                    .to_string(),
+                    b.tabs.clone(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            tabs[1],
+            ("Rust text.".to_string(), Tabs::Only(vec!["rust".into()]))
+        );
+        assert_eq!(
+            tabs[2],
+            (
+                "PyTorch text.".to_string(),
+                Tabs::Only(vec!["pytorch".into()])
+            )
+        );
         assert_eq!(tabs[3], ("Shared.".to_string(), Tabs::All));
     }
 

@@ -7,7 +7,12 @@
 //! does. `[**a**](url)` is a bold link, not a marker.
 
 /// Marker pairs and whether their text stays in the book.
-const PAIRS: [(&str, &str, bool); 4] = [("[**", "**]", true), ("(**", "**)", true), ("[~~", "~~]", false), ("(~~", "~~)", false)];
+const PAIRS: [(&str, &str, bool); 4] = [
+    ("[**", "**]", true),
+    ("(**", "**)", true),
+    ("[~~", "~~]", false),
+    ("(~~", "~~)", false),
+];
 
 /// `text` with d2lbook's slide markers taken out. Removed text leaves its line breaks, so
 /// that the lines after it keep their numbers.
@@ -62,17 +67,32 @@ mod tests {
 
     #[test]
     fn markers_go_and_their_text_stays() {
-        assert_eq!(strip_slide_marks("[**Tensors hold data.**] We (**create one**) now."), "Tensors hold data. We create one now.");
-        assert_eq!(strip_slide_marks("(**$$y = x$$**)\n:eqlabel:`eq_y`\n"), "$$y = x$$\n:eqlabel:`eq_y`\n");
+        assert_eq!(
+            strip_slide_marks("[**Tensors hold data.**] We (**create one**) now."),
+            "Tensors hold data. We create one now."
+        );
+        assert_eq!(
+            strip_slide_marks("(**$$y = x$$**)\n:eqlabel:`eq_y`\n"),
+            "$$y = x$$\n:eqlabel:`eq_y`\n"
+        );
         assert_eq!(strip_slide_marks("a [~~slides\nonly~~] b"), "a \n b");
-        assert_eq!(strip_slide_marks("[**outer (**inner**) text**]"), "outer inner text");
+        assert_eq!(
+            strip_slide_marks("[**outer (**inner**) text**]"),
+            "outer inner text"
+        );
     }
 
     #[test]
     fn bold_links_and_plain_bold_stay() {
         let link = "See [**the docs**](https://example.com) and **bold** (in brackets) [x].";
         assert_eq!(strip_slide_marks(link), link);
-        assert_eq!(strip_slide_marks("[**a**](u) then [**b**]"), "[**a**](u) then b");
-        assert_eq!(strip_slide_marks("an unclosed (** marker"), "an unclosed (** marker");
+        assert_eq!(
+            strip_slide_marks("[**a**](u) then [**b**]"),
+            "[**a**](u) then b"
+        );
+        assert_eq!(
+            strip_slide_marks("an unclosed (** marker"),
+            "an unclosed (** marker"
+        );
     }
 }

@@ -9,7 +9,7 @@ use anyhow::Result;
 use d2l_protocol::{Notice, NOTICE_MIME};
 
 use crate::diag::Report;
-use crate::model::{Book, BlockKind, Output, Page};
+use crate::model::{BlockKind, Book, Output, Page};
 
 use super::Pass;
 
@@ -33,10 +33,16 @@ impl Pass for Notices {
 pub fn collect(page: &mut Page) {
     let mut found: Vec<Notice> = Vec::new();
     for block in &mut page.blocks {
-        let BlockKind::Code(cell) = &mut block.kind else { continue };
+        let BlockKind::Code(cell) = &mut block.kind else {
+            continue;
+        };
         cell.outputs.retain(|output| {
-            let Output::DisplayData { data, .. } = output else { return true };
-            let Some(payload) = data.0.get(NOTICE_MIME) else { return true };
+            let Output::DisplayData { data, .. } = output else {
+                return true;
+            };
+            let Some(payload) = data.0.get(NOTICE_MIME) else {
+                return true;
+            };
             if let Some(notice) = Notice::from_json(payload) {
                 if !found.contains(&notice) {
                     found.push(notice);
@@ -55,26 +61,49 @@ mod tests {
     use crate::model::MimeBundle;
 
     fn display(pairs: &[(&str, &str)]) -> Output {
-        Output::DisplayData { data: MimeBundle(pairs.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect()), metadata: Default::default() }
+        Output::DisplayData {
+            data: MimeBundle(
+                pairs
+                    .iter()
+                    .map(|(m, p)| (m.to_string(), p.to_string()))
+                    .collect(),
+            ),
+            metadata: Default::default(),
+        }
     }
 
     #[test]
     fn notices_leave_the_cells_and_are_kept_once() {
-        let mut page = crate::parse::parse_page(std::path::Path::new("a.md"), "# A\n\n```{.rust .input}\n1\n```\n\n```{.rust .input}\n2\n```\n", &mut Diagnostics::default());
+        let mut page = crate::parse::parse_page(
+            std::path::Path::new("a.md"),
+            "# A\n\n```{.rust .input}\n1\n```\n\n```{.rust .input}\n2\n```\n",
+            &mut Diagnostics::default(),
+        );
         let scaled = Notice::ScaledRun { scale: 0.1 };
-        let synthetic = Notice::SyntheticData { dataset: "D".into(), switch: "D2L_D=synthetic".into() };
+        let synthetic = Notice::SyntheticData {
+            dataset: "D".into(),
+            switch: "D2L_D=synthetic".into(),
+        };
         let tabs = vec!["rust".to_string()];
         let plot = display(&[("image/svg+xml", "<svg/>")]);
         for (k, cell) in page.input_cells_mut("rust", &tabs).enumerate() {
-            cell.outputs = vec![display(&[(NOTICE_MIME, &scaled.to_json()), ("text/plain", "x")]), plot.clone()];
+            cell.outputs = vec![
+                display(&[(NOTICE_MIME, &scaled.to_json()), ("text/plain", "x")]),
+                plot.clone(),
+            ];
             if k == 1 {
-                cell.outputs.push(display(&[(NOTICE_MIME, &synthetic.to_json())]));
+                cell.outputs
+                    .push(display(&[(NOTICE_MIME, &synthetic.to_json())]));
             }
         }
         collect(&mut page);
         assert_eq!(page.notices, vec![scaled, synthetic]);
         for cell in page.input_cells("rust", &tabs) {
-            assert_eq!(cell.outputs, vec![plot.clone()], "only the notices were taken out");
+            assert_eq!(
+                cell.outputs,
+                vec![plot.clone()],
+                "only the notices were taken out"
+            );
         }
     }
 }

@@ -10,7 +10,7 @@ use std::collections::HashSet;
 use anyhow::Result;
 
 use crate::diag::Report;
-use crate::model::{plain_text, Anchor, Book, BlockKind};
+use crate::model::{plain_text, Anchor, BlockKind, Book};
 
 use super::Pass;
 
@@ -37,7 +37,11 @@ impl Pass for Number {
             for block in &mut page.blocks {
                 match &mut block.kind {
                     BlockKind::Heading(h) => {
-                        let base = h.anchor.label.clone().unwrap_or_else(|| slug(&plain_text(&h.content)));
+                        let base = h
+                            .anchor
+                            .label
+                            .clone()
+                            .unwrap_or_else(|| slug(&plain_text(&h.content)));
                         h.anchor.id = unique(&mut ids, base);
                         if h.level == 1 && !seen_title {
                             seen_title = true;
@@ -48,7 +52,9 @@ impl Pass for Number {
                             for c in heading_counters.iter_mut().skip(lvl + 1) {
                                 *c = 0;
                             }
-                            let parts: Vec<String> = (2..=lvl).map(|l| heading_counters[l].max(1).to_string()).collect();
+                            let parts: Vec<String> = (2..=lvl)
+                                .map(|l| heading_counters[l].max(1).to_string())
+                                .collect();
                             h.anchor.number = Some(format!("{p}.{}", parts.join(".")));
                         }
                     }
@@ -73,13 +79,20 @@ impl Pass for Number {
 }
 
 fn set(anchor: &mut Anchor, ids: &mut HashSet<String>, kind: &str, number: String) {
-    let base = anchor.label.clone().unwrap_or_else(|| format!("{kind}-{}", number.replace('.', "-")));
+    let base = anchor
+        .label
+        .clone()
+        .unwrap_or_else(|| format!("{kind}-{}", number.replace('.', "-")));
     anchor.id = unique(ids, base);
     anchor.number = Some(number);
 }
 
 fn unique(ids: &mut HashSet<String>, base: String) -> String {
-    let mut id = if base.is_empty() { "section".to_string() } else { base };
+    let mut id = if base.is_empty() {
+        "section".to_string()
+    } else {
+        base
+    };
     let stem = id.clone();
     let mut k = 1;
     while !ids.insert(id.clone()) {
@@ -105,14 +118,22 @@ pub fn slug(text: &str) -> String {
 /// Numbers pages along toc blocks: a numbered toc counts its entries, and a
 /// numbered page numbers everything its own tocs list.
 fn number_pages(book: &mut Book) {
-    let Some(root) = book.pages.iter().position(|p| p.in_toc && p.parent.is_none()) else { return };
+    let Some(root) = book
+        .pages
+        .iter()
+        .position(|p| p.in_toc && p.parent.is_none())
+    else {
+        return;
+    };
     let mut stack = vec![root];
     while let Some(idx) = stack.pop() {
         let parent_number = book.pages[idx].number.clone();
         let mut counter = 0;
         let mut assign = Vec::new();
         for block in &book.pages[idx].blocks {
-            let BlockKind::Toc(toc) = &block.kind else { continue };
+            let BlockKind::Toc(toc) = &block.kind else {
+                continue;
+            };
             for &child in &toc.pages {
                 let number = if toc.numbered || parent_number.is_some() {
                     counter += 1;

@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use anyhow::Result;
 
 use crate::diag::{Diagnostics, Report};
-use crate::model::{plain_text, Anchor, Book, BlockKind, Inline, Role, RoleKind, Target, TargetKind};
+use crate::model::{
+    plain_text, Anchor, BlockKind, Book, Inline, Role, RoleKind, Target, TargetKind,
+};
 
 use super::Pass;
 
@@ -25,15 +27,28 @@ impl Pass for Resolve {
         for (pi, page) in book.pages.iter().enumerate() {
             for block in &page.blocks {
                 let (anchor, kind, title): (&Anchor, TargetKind, String) = match &block.kind {
-                    BlockKind::Heading(h) => (&h.anchor, TargetKind::Section, plain_text(&h.content)),
+                    BlockKind::Heading(h) => {
+                        (&h.anchor, TargetKind::Section, plain_text(&h.content))
+                    }
                     BlockKind::Figure(f) => (&f.anchor, TargetKind::Figure, plain_text(&f.caption)),
                     BlockKind::Table(t) => (&t.anchor, TargetKind::Table, plain_text(&t.caption)),
                     BlockKind::Equation(e) => (&e.anchor, TargetKind::Equation, String::new()),
                     _ => continue,
                 };
                 let Some(label) = &anchor.label else { continue };
-                let line = if anchor.label_line > 0 { anchor.label_line } else { block.line };
-                let target = Target { page: pi, id: anchor.id.clone(), kind, number: anchor.number.clone(), title, line };
+                let line = if anchor.label_line > 0 {
+                    anchor.label_line
+                } else {
+                    block.line
+                };
+                let target = Target {
+                    page: pi,
+                    id: anchor.id.clone(),
+                    kind,
+                    number: anchor.number.clone(),
+                    title,
+                    line,
+                };
                 if let Some(first) = labels.get(label) {
                     let first_path = book.pages[first.page].path.display().to_string();
                     diags.warn(&page.path, line, format!("duplicate label `{label}`, first defined at {first_path}:{}: rename one", first.line));
@@ -73,7 +88,13 @@ pub fn roles(page: &crate::model::Page) -> impl Iterator<Item = &Role> {
     })
 }
 
-fn check(role: &Role, labels: &HashMap<String, Target>, book: &Book, path: &std::path::Path, diags: &mut Diagnostics) {
+fn check(
+    role: &Role,
+    labels: &HashMap<String, Target>,
+    book: &Book,
+    path: &std::path::Path,
+    diags: &mut Diagnostics,
+) {
     match role.kind {
         RoleKind::Numref | RoleKind::Ref | RoleKind::Eqref => match labels.get(&role.target) {
             None => diags.warn(path, role.line, format!("undefined label `{}`: add :label:`{}` to the thing you mean, or fix the name", role.target, role.target)),

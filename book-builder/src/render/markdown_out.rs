@@ -12,32 +12,70 @@ pub fn block_markdown(book: &Book, page: usize, block: &Block) -> Option<String>
     let md = |inl: &[Inline]| inlines_markdown(book, page, inl);
     Some(match &block.kind {
         BlockKind::Heading(h) => {
-            let number = h.anchor.number.as_ref().map(|n| format!("{n}. ")).unwrap_or_default();
-            format!("{} {number}{}\n<a id=\"{}\"></a>", "#".repeat(h.level as usize), md(&h.content).trim(), h.anchor.id)
+            let number = h
+                .anchor
+                .number
+                .as_ref()
+                .map(|n| format!("{n}. "))
+                .unwrap_or_default();
+            format!(
+                "{} {number}{}\n<a id=\"{}\"></a>",
+                "#".repeat(h.level as usize),
+                md(&h.content).trim(),
+                h.anchor.id
+            )
         }
         BlockKind::Prose(p) => md(p).trim_end().to_string(),
         BlockKind::Figure(f) => {
             let caption = md(&f.caption);
-            let number = f.anchor.number.as_ref().map(|n| format!("**Fig. {n}** ")).unwrap_or_default();
+            let number = f
+                .anchor
+                .number
+                .as_ref()
+                .map(|n| format!("**Fig. {n}** "))
+                .unwrap_or_default();
             let image = match (&f.width, &f.height) {
                 (None, None) => format!("![{}]({})", caption.trim(), f.src),
                 (w, h) => format!(
                     "<img src=\"{}\" alt=\"{}\"{}{}>",
                     f.src,
                     plain_text(&f.caption).replace('"', "'"),
-                    w.as_ref().map(|w| format!(" width=\"{w}\"")).unwrap_or_default(),
-                    h.as_ref().map(|h| format!(" height=\"{h}\"")).unwrap_or_default()
+                    w.as_ref()
+                        .map(|w| format!(" width=\"{w}\""))
+                        .unwrap_or_default(),
+                    h.as_ref()
+                        .map(|h| format!(" height=\"{h}\""))
+                        .unwrap_or_default()
                 ),
             };
-            format!("<a id=\"{}\"></a>\n{image}\n\n{number}{}", f.anchor.id, caption.trim())
+            format!(
+                "<a id=\"{}\"></a>\n{image}\n\n{number}{}",
+                f.anchor.id,
+                caption.trim()
+            )
         }
         BlockKind::Equation(e) => {
-            let tag = e.anchor.number.as_ref().map(|n| format!(" \\tag{{{n}}}")).unwrap_or_default();
+            let tag = e
+                .anchor
+                .number
+                .as_ref()
+                .map(|n| format!(" \\tag{{{n}}}"))
+                .unwrap_or_default();
             format!("$${}{tag}$$", e.latex.trim())
         }
         BlockKind::Table(t) => {
-            let number = t.anchor.number.as_ref().map(|n| format!("**Table {n}** ")).unwrap_or_default();
-            format!("<a id=\"{}\"></a>\n{number}{}\n\n{}", t.anchor.id, md(&t.caption).trim(), md(&t.body).trim_end())
+            let number = t
+                .anchor
+                .number
+                .as_ref()
+                .map(|n| format!("**Table {n}** "))
+                .unwrap_or_default();
+            format!(
+                "<a id=\"{}\"></a>\n{number}{}\n\n{}",
+                t.anchor.id,
+                md(&t.caption).trim(),
+                md(&t.body).trim_end()
+            )
         }
         BlockKind::Code(c) if c.executable => return None,
         BlockKind::Code(c) => format!("```{}\n{}\n```", c.lang, c.code),
@@ -46,8 +84,18 @@ pub fn block_markdown(book: &Book, page: usize, block: &Block) -> Option<String>
             .sorted()
             .iter()
             .map(|e| {
-                let venue = if e.venue.is_empty() { String::new() } else { format!(" *{}*.", e.venue) };
-                format!("1. <a id=\"bib-{}\"></a>{} ({}). {}.{venue}", e.key, e.full_names.join(", "), e.year, e.title)
+                let venue = if e.venue.is_empty() {
+                    String::new()
+                } else {
+                    format!(" *{}*.", e.venue)
+                };
+                format!(
+                    "1. <a id=\"bib-{}\"></a>{} ({}). {}.{venue}",
+                    e.key,
+                    e.full_names.join(", "),
+                    e.year,
+                    e.title
+                )
             })
             .collect::<Vec<_>>()
             .join("\n"),
@@ -55,7 +103,13 @@ pub fn block_markdown(book: &Book, page: usize, block: &Block) -> Option<String>
             let here = &book.pages[page].stem;
             toc.pages
                 .iter()
-                .map(|&p| format!("- [{}]({})", crate::render::numbered_title(book, p), relative(here, &book.pages[p].stem, "ipynb")))
+                .map(|&p| {
+                    format!(
+                        "- [{}]({})",
+                        crate::render::numbered_title(book, p),
+                        relative(here, &book.pages[p].stem, "ipynb")
+                    )
+                })
                 .collect::<Vec<_>>()
                 .join("\n")
         }
@@ -114,7 +168,9 @@ impl Writer<'_> {
     fn text(&mut self, t: &str) {
         let mut s = String::with_capacity(t.len());
         for c in t.chars() {
-            if matches!(c, '*' | '[' | ']' | '`' | '\\' | '<' | '$') || (c == '|' && !self.aligns.is_empty()) {
+            if matches!(c, '*' | '[' | ']' | '`' | '\\' | '<' | '$')
+                || (c == '|' && !self.aligns.is_empty())
+            {
                 s.push('\\');
             }
             s.push(c);
@@ -129,7 +185,11 @@ impl Writer<'_> {
             Event::Text(t) => self.text(t),
             Event::Code(c) => {
                 let ticks = if c.contains('`') { "``" } else { "`" };
-                let pad = if c.starts_with('`') || c.ends_with('`') { " " } else { "" };
+                let pad = if c.starts_with('`') || c.ends_with('`') {
+                    " "
+                } else {
+                    ""
+                };
                 self.raw(&format!("{ticks}{pad}{c}{pad}{ticks}"));
             }
             Event::InlineMath(m) => self.raw(&format!("${m}$")),
@@ -194,11 +254,18 @@ impl Writer<'_> {
             Tag::Strong => self.raw("**"),
             Tag::Strikethrough => self.raw("~~"),
             Tag::Superscript | Tag::Subscript => {}
-            Tag::Link { dest_url, title, .. } => {
+            Tag::Link {
+                dest_url, title, ..
+            } => {
                 self.raw("[");
-                self.links.push((crate::render::notebook::md_link_to_ipynb(dest_url), title.to_string()));
+                self.links.push((
+                    crate::render::notebook::md_link_to_ipynb(dest_url),
+                    title.to_string(),
+                ));
             }
-            Tag::Image { dest_url, title, .. } => {
+            Tag::Image {
+                dest_url, title, ..
+            } => {
                 self.raw("![");
                 self.links.push((dest_url.to_string(), title.to_string()));
             }
@@ -261,7 +328,17 @@ impl Writer<'_> {
 
 /// Inline content to markdown.
 pub fn inlines_markdown(book: &Book, page: usize, inlines: &[Inline]) -> String {
-    let mut w = Writer { book, page, out: String::new(), prefixes: Vec::new(), line_start: true, lists: Vec::new(), links: Vec::new(), aligns: Vec::new(), cells_in_row: 0 };
+    let mut w = Writer {
+        book,
+        page,
+        out: String::new(),
+        prefixes: Vec::new(),
+        line_start: true,
+        lists: Vec::new(),
+        links: Vec::new(),
+        aligns: Vec::new(),
+        cells_in_row: 0,
+    };
     for i in inlines {
         match i {
             Inline::Md(ev) => w.event(ev),
@@ -271,7 +348,18 @@ pub fn inlines_markdown(book: &Book, page: usize, inlines: &[Inline]) -> String 
                         Piece::Text(t) => w.text(&t),
                         Piece::Broken(t) => w.text(&format!("??{t}")),
                         Piece::Link(t, Dest::Page { page, id }) => {
-                            let url = if page == w.page { format!("#{id}") } else { format!("{}#{id}", relative(&w.book.pages[w.page].stem, &w.book.pages[page].stem, "ipynb")) };
+                            let url = if page == w.page {
+                                format!("#{id}")
+                            } else {
+                                format!(
+                                    "{}#{id}",
+                                    relative(
+                                        &w.book.pages[w.page].stem,
+                                        &w.book.pages[page].stem,
+                                        "ipynb"
+                                    )
+                                )
+                            };
                             w.raw("[");
                             w.text(&t);
                             w.raw(&format!("]({url})"));

@@ -61,7 +61,11 @@ impl Layout {
         if self.tabs.first().is_none_or(|default| default == tab) {
             return self.notebooks.clone();
         }
-        let name = self.notebooks.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "notebooks".into());
+        let name = self
+            .notebooks
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "notebooks".into());
         self.notebooks.with_file_name(format!("{name}_{tab}"))
     }
 
@@ -70,8 +74,15 @@ impl Layout {
     pub fn notebooks_in_site(&self, tab: &str) -> Option<String> {
         let dir = self.notebooks_of(tab);
         let rel = dir.strip_prefix(&self.html).ok()?;
-        let parts: Vec<String> = rel.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
-        Some(if parts.is_empty() { String::new() } else { format!("{}/", parts.join("/")) })
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(if parts.is_empty() {
+            String::new()
+        } else {
+            format!("{}/", parts.join("/"))
+        })
     }
 }
 
@@ -99,7 +110,10 @@ pub trait Renderer: Sync {
 
 /// Renders every page with `render` on all cores, in page order. A panic while rendering a
 /// page fails with the page's path instead of leaving the page out.
-pub fn render_each_page<T: Send>(book: &Book, render: impl Fn(usize) -> T + Sync) -> Result<Vec<T>> {
+pub fn render_each_page<T: Send>(
+    book: &Book,
+    render: impl Fn(usize) -> T + Sync,
+) -> Result<Vec<T>> {
     use rayon::prelude::*;
     (0..book.pages.len())
         .into_par_iter()
@@ -135,7 +149,11 @@ pub fn notice_box(page: &Page) -> Option<(&'static str, String)> {
             }
         }
     }
-    let title = if synthetic { "Synthetic data" } else { "Shortened run" };
+    let title = if synthetic {
+        "Synthetic data"
+    } else {
+        "Shortened run"
+    };
     let text = format!("The outputs on this page were computed with {}, so numbers and plots differ from a full run on the real data.", made_with.join(" and with "));
     Some((title, text))
 }
@@ -145,7 +163,10 @@ pub const HOW_BUILT_LABEL: &str = "sec_how_built";
 
 /// Where the notice box's "How this book was built" link points, if the book has that note.
 pub fn how_built(book: &Book) -> Option<Dest> {
-    book.labels.get(HOW_BUILT_LABEL).map(|t| Dest::Page { page: t.page, id: t.id.clone() })
+    book.labels.get(HOW_BUILT_LABEL).map(|t| Dest::Page {
+        page: t.page,
+        id: t.id.clone(),
+    })
 }
 
 /// Where a piece of reference text points.
@@ -177,8 +198,13 @@ pub enum Piece {
 pub fn role_pieces(book: &Book, role: &Role) -> Vec<Piece> {
     match role.kind {
         RoleKind::Numref | RoleKind::Ref | RoleKind::Eqref => {
-            let Some(t) = book.labels.get(&role.target) else { return vec![Piece::Broken(role.target.clone())] };
-            let dest = Dest::Page { page: t.page, id: t.id.clone() };
+            let Some(t) = book.labels.get(&role.target) else {
+                return vec![Piece::Broken(role.target.clone())];
+            };
+            let dest = Dest::Page {
+                page: t.page,
+                id: t.id.clone(),
+            };
             let text = match (role.kind, &t.number, &role.text) {
                 (RoleKind::Numref, Some(n), Some(custom)) => custom.replace("%s", n),
                 (_, _, Some(custom)) => custom.clone(),
@@ -201,9 +227,15 @@ pub fn role_pieces(book: &Book, role: &Role) -> Vec<Piece> {
                 }
                 match book.bibliography.get(key) {
                     Some(e) if textual => {
-                        out.push(Piece::Link(format!("{} ({})", e.short_authors(), e.year), Dest::Bib(key.to_string())));
+                        out.push(Piece::Link(
+                            format!("{} ({})", e.short_authors(), e.year),
+                            Dest::Bib(key.to_string()),
+                        ));
                     }
-                    Some(e) => out.push(Piece::Link(format!("{}, {}", e.short_authors(), e.year), Dest::Bib(key.to_string()))),
+                    Some(e) => out.push(Piece::Link(
+                        format!("{}, {}", e.short_authors(), e.year),
+                        Dest::Bib(key.to_string()),
+                    )),
                     None => out.push(Piece::Broken(key.to_string())),
                 }
             }
@@ -275,20 +307,50 @@ mod tests {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/book");
         let (book, _) = crate::load::load_book(&root).unwrap();
         let stems = render_each_page(&book, |i| book.pages[i].stem.clone()).unwrap();
-        assert_eq!(stems, book.pages.iter().map(|p| p.stem.clone()).collect::<Vec<_>>(), "in page order");
+        assert_eq!(
+            stems,
+            book.pages
+                .iter()
+                .map(|p| p.stem.clone())
+                .collect::<Vec<_>>(),
+            "in page order"
+        );
         let victim = book.page_index("chapter_basics/tables").unwrap();
-        let err = render_each_page(&book, |i| if i == victim { panic!("boom") } else { i }).unwrap_err().to_string();
-        assert!(err.contains("chapter_basics/tables.md") && err.contains("boom"), "{err}");
+        let err = render_each_page(&book, |i| if i == victim { panic!("boom") } else { i })
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("chapter_basics/tables.md") && err.contains("boom"),
+            "{err}"
+        );
     }
 
     #[test]
     fn notebooks_are_linked_inside_the_site() {
         let tabs = vec!["rust".to_string(), "pytorch".to_string()];
-        let layout = Layout { html: "/b/_build/html".into(), notebooks: "/b/_build/html/notebooks".into(), pdf: "/b/_build/pdf".into(), lib: "/b/lib".into(), tabs };
-        assert_eq!(layout.notebooks_in_site("rust").as_deref(), Some("notebooks/"));
-        assert_eq!(layout.notebooks_in_site("pytorch").as_deref(), Some("notebooks_pytorch/"));
-        assert_eq!(layout.notebooks_of("pytorch"), Path::new("/b/_build/html/notebooks_pytorch"));
-        let outside = Layout { notebooks: "/b/_build/notebooks".into(), ..layout };
+        let layout = Layout {
+            html: "/b/_build/html".into(),
+            notebooks: "/b/_build/html/notebooks".into(),
+            pdf: "/b/_build/pdf".into(),
+            lib: "/b/lib".into(),
+            tabs,
+        };
+        assert_eq!(
+            layout.notebooks_in_site("rust").as_deref(),
+            Some("notebooks/")
+        );
+        assert_eq!(
+            layout.notebooks_in_site("pytorch").as_deref(),
+            Some("notebooks_pytorch/")
+        );
+        assert_eq!(
+            layout.notebooks_of("pytorch"),
+            Path::new("/b/_build/html/notebooks_pytorch")
+        );
+        let outside = Layout {
+            notebooks: "/b/_build/notebooks".into(),
+            ..layout
+        };
         assert_eq!(outside.notebooks_in_site("rust"), None);
     }
 }

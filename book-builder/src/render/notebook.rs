@@ -31,18 +31,34 @@ impl Renderer for Notebooks {
         let book = ctx.book;
         let mut written = Vec::new();
         for tab in &book.config.book.tabs {
-            let dir = if tab == book.config.default_tab() { ctx.destination.clone() } else { ctx.layout.notebooks_of(tab) };
-            let texts = render_each_page(book, |i| serde_json::to_string_pretty(&notebook(book, i, tab)).map(|t| t + "\n"))?;
+            let dir = if tab == book.config.default_tab() {
+                ctx.destination.clone()
+            } else {
+                ctx.layout.notebooks_of(tab)
+            };
+            let texts = render_each_page(book, |i| {
+                serde_json::to_string_pretty(&notebook(book, i, tab)).map(|t| t + "\n")
+            })?;
             for (page, text) in book.pages.iter().zip(texts) {
                 let path = dir.join(format!("{}.ipynb", page.stem));
                 if let Some(parent) = path.parent() {
-                    std::fs::create_dir_all(parent).with_context(|| format!("cannot create {}", parent.display()))?;
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create {}", parent.display()))?;
                 }
-                std::fs::write(&path, text?).with_context(|| format!("cannot write {}", path.display()))?;
+                std::fs::write(&path, text?)
+                    .with_context(|| format!("cannot write {}", path.display()))?;
             }
-            written.push(if book.config.book.tabs.len() > 1 { format!("{} ({tab})", dir.display()) } else { dir.display().to_string() });
+            written.push(if book.config.book.tabs.len() > 1 {
+                format!("{} ({tab})", dir.display())
+            } else {
+                dir.display().to_string()
+            });
         }
-        let summary = format!("notebooks: {} .ipynb files in {}", book.pages.len() * written.len(), written.join(", "));
+        let summary = format!(
+            "notebooks: {} .ipynb files in {}",
+            book.pages.len() * written.len(),
+            written.join(", ")
+        );
         Ok(Report::done(Default::default(), summary))
     }
 }
@@ -52,7 +68,9 @@ pub fn md_link_to_ipynb(url: &str) -> String {
     if url.contains("://") {
         return url.to_string();
     }
-    let (path, frag) = url.split_once('#').map_or((url, None), |(p, f)| (p, Some(f)));
+    let (path, frag) = url
+        .split_once('#')
+        .map_or((url, None), |(p, f)| (p, Some(f)));
     match (path.strip_suffix(".md"), frag) {
         (Some(stem), Some(f)) => format!("{stem}.ipynb#{f}"),
         (Some(stem), None) => format!("{stem}.ipynb"),
@@ -85,7 +103,9 @@ pub fn notebook(book: &Book, page: usize, tab: &str) -> Value {
             }
             continue;
         }
-        let BlockKind::Code(cell) = &block.kind else { continue };
+        let BlockKind::Code(cell) = &block.kind else {
+            continue;
+        };
         rust |= cell.lang == "rust";
         flush(&mut markdown, &mut cells);
         let mut metadata = serde_json::Map::new();
@@ -100,7 +120,11 @@ pub fn notebook(book: &Book, page: usize, tab: &str) -> Value {
             metadata.insert("jupyter".into(), Value::Object(jupyter));
         }
         let id = format!("code-{}", cells.len());
-        let (count, outputs) = if evaluated { (cell.execution_count, cell.outputs.as_slice()) } else { (None, &[][..]) };
+        let (count, outputs) = if evaluated {
+            (cell.execution_count, cell.outputs.as_slice())
+        } else {
+            (None, &[][..])
+        };
         cells.push(json!({
             "cell_type": "code",
             "id": id,
@@ -117,9 +141,15 @@ pub fn notebook(book: &Book, page: usize, tab: &str) -> Value {
         cells.insert(at, json!({"cell_type": "markdown", "id": "synthetic-data-note", "metadata": {}, "source": note}));
     }
     let (kernelspec, language) = if rust {
-        (json!({"name": "d2l-rust", "display_name": "Rust (d2l)", "language": "rust"}), json!({"name": "rust", "file_extension": ".rs", "mimetype": "text/rust"}))
+        (
+            json!({"name": "d2l-rust", "display_name": "Rust (d2l)", "language": "rust"}),
+            json!({"name": "rust", "file_extension": ".rs", "mimetype": "text/rust"}),
+        )
     } else {
-        (json!({"name": "python3", "display_name": "Python 3", "language": "python"}), json!({"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}))
+        (
+            json!({"name": "python3", "display_name": "Python 3", "language": "python"}),
+            json!({"name": "python", "file_extension": ".py", "mimetype": "text/x-python"}),
+        )
     };
     json!({
         "nbformat": 4,

@@ -33,8 +33,11 @@ pub fn prepare_data() -> Result<Dirs, Box<dyn std::error::Error>> {
     let root = std::env::temp_dir().join("d2l-bench-vs-python");
     std::env::set_var("D2L_DATA_DIR", &root);
     std::env::set_var("D2L_FASHION_MNIST", "synthetic");
-    let data = d2l::data::FashionMnist::fetch()?;
-    assert!(data.synthetic, "the benchmark must run on the synthetic set");
+    let data = d2l::data::FashionMnistTensors::fetch()?;
+    assert!(
+        data.synthetic,
+        "the benchmark must run on the synthetic set"
+    );
     let archives = root.join("fashion-mnist-synthetic");
     let raw = root.join("data").join("FashionMNIST").join("raw");
     std::fs::create_dir_all(&raw)?;
@@ -47,7 +50,10 @@ pub fn prepare_data() -> Result<Dirs, Box<dyn std::error::Error>> {
     }
     let python_workdir = root.join("work");
     std::fs::create_dir_all(&python_workdir)?;
-    Ok(Dirs { root, python_workdir })
+    Ok(Dirs {
+        root,
+        python_workdir,
+    })
 }
 
 /// One epoch of `d2l::Trainer::fit` per repetition, the data module built before the clock.
@@ -57,11 +63,25 @@ pub fn rust_side(task: &Task, reps: usize, device: Device) -> Rates {
             tch::manual_seed(rep as i64);
             let data = d2l::FashionMNIST::new(task.batch_size);
             let examples = data.data.train_images.size()[0] as f64;
-            let mut trainer = d2l::Trainer { max_epochs: 1, device, ..Default::default() };
+            let mut trainer = d2l::Trainer {
+                max_epochs: 1,
+                device,
+                ..Default::default()
+            };
             let seconds = match task.name {
-                "softmax" => time_fit(&mut trainer, &mut d2l::SoftmaxRegression::new(784, 10, task.lr), &data, device),
-                "mlp" => time_fit(&mut trainer, &mut d2l::MLP::new(784, 10, 256, task.lr), &data, device),
-                "lenet" => time_fit(&mut trainer, &mut d2l::LeNet::new(task.lr, 10), &data, device),
+                "softmax" => time_fit(
+                    &mut trainer,
+                    &mut d2l::softmax_regression(784, 10, task.lr),
+                    &data,
+                    device,
+                ),
+                "mlp" => time_fit(
+                    &mut trainer,
+                    &mut d2l::mlp(784, 10, 256, task.lr),
+                    &data,
+                    device,
+                ),
+                "lenet" => time_fit(&mut trainer, &mut d2l::lenet(task.lr, 10), &data, device),
                 other => panic!("unknown task {other}"),
             };
             eprintln!("rust   {:8} rep {}: {:.2} s", task.name, rep + 1, seconds);
@@ -82,9 +102,13 @@ pub fn floor_side(task: &Task, reps: usize, device: Device) -> Rates {
             let data = d2l::FashionMNIST::new(task.batch_size);
             let examples = data.data.train_images.size()[0] as f64;
             let seconds = match task.name {
-                "softmax" => time_floor(&mut d2l::SoftmaxRegression::new(784, 10, task.lr), &data, device),
-                "mlp" => time_floor(&mut d2l::MLP::new(784, 10, 256, task.lr), &data, device),
-                "lenet" => time_floor(&mut d2l::LeNet::new(task.lr, 10), &data, device),
+                "softmax" => time_floor(
+                    &mut d2l::softmax_regression(784, 10, task.lr),
+                    &data,
+                    device,
+                ),
+                "mlp" => time_floor(&mut d2l::mlp(784, 10, 256, task.lr), &data, device),
+                "lenet" => time_floor(&mut d2l::lenet(task.lr, 10), &data, device),
                 other => panic!("unknown task {other}"),
             };
             eprintln!("floor  {:8} rep {}: {:.2} s", task.name, rep + 1, seconds);
@@ -98,28 +122,54 @@ fn time_floor<M: d2l::Module>(model: &mut M, data: &d2l::FashionMNIST, device: D
     model.to_device(device);
     let pregathered = std::env::var("D2L_BENCH_FLOOR").is_ok_and(|v| v == "pregathered");
     let on_device = move |(x, y): d2l::Batch| (x.to_device(device), y.to_device(device));
-    let gather = |batches: &mut dyn Iterator<Item = d2l::Batch>| -> Vec<d2l::Batch> { batches.map(on_device).collect() };
-    let (train, val) = if pregathered { (gather(&mut data.train_dataloader()), gather(&mut data.val_dataloader())) } else { (Vec::new(), Vec::new()) };
-    let mut optimizer = model.configure_optimizers();
+    let gather = |batches: &mut dyn Iterator<Item = d2l::Batch>| -> Vec<d2l::Batch> {
+        batches.map(on_device).collect()
+    };
+    let (train, val) = if pregathered {
+        (
+            gather(&mut data.train_dataloader()),
+            gather(&mut data.val_dataloader()),
+        )
+    } else {
+        (Vec::new(), Vec::new())
+    };
+    let mut optimizer = model.configure_optimizers().expect("the optimizer builds");
     let start = Instant::now();
-    let train_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered { Box::new(train.into_iter()) } else { Box::new(data.train_dataloader().map(on_device)) };
+    let train_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered {
+        Box::new(train.into_iter())
+    } else {
+        Box::new(data.train_dataloader().map(on_device))
+    };
     for (x, y) in train_batches {
         let loss = model.loss(&model.forward(&x), &y);
         optimizer.zero_grad();
         loss.backward();
         optimizer.step();
     }
-    let val_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered { Box::new(val.into_iter()) } else { Box::new(data.val_dataloader().map(on_device)) };
+    let val_batches: Box<dyn Iterator<Item = d2l::Batch>> = if pregathered {
+        Box::new(val.into_iter())
+    } else {
+        Box::new(data.val_dataloader().map(on_device))
+    };
     let zero = tch::Tensor::zeros([], (tch::Kind::Float, device));
-    let val_loss = tch::no_grad(|| val_batches.map(|(x, y)| model.loss(&model.forward(&x), &y)).fold(zero, |sum, l| sum + l));
+    let val_loss = tch::no_grad(|| {
+        val_batches
+            .map(|(x, y)| model.loss(&model.forward(&x), &y))
+            .fold(zero, |sum, l| sum + l)
+    });
     // One read at the end, as a loop that keeps its numbers on the device would do.
     let _ = val_loss.double_value(&[]);
     start.elapsed().as_secs_f64()
 }
 
-fn time_fit<M: d2l::Module>(trainer: &mut d2l::Trainer, model: &mut M, data: &d2l::FashionMNIST, device: Device) -> f64 {
+fn time_fit<M: d2l::Module>(
+    trainer: &mut d2l::Trainer,
+    model: &mut M,
+    data: &d2l::FashionMNIST,
+    device: Device,
+) -> f64 {
     let start = Instant::now();
-    trainer.fit(model, data);
+    trainer.fit(model, data).expect("the optimizer builds");
     if let Device::Cuda(i) = device {
         tch::Cuda::synchronize(i as i64);
     }
@@ -128,28 +178,65 @@ fn time_fit<M: d2l::Module>(trainer: &mut d2l::Trainer, model: &mut M, data: &d2
 
 /// d2l 1.0.3's own Trainer in the bench venv (`scripts/bench-setup`), all repetitions in one
 /// process so that Python's start-up and imports are not timed.
-pub fn python_side(task: &Task, reps: usize, threads: i32, device: Device, dirs: &Dirs) -> Result<Rates, String> {
-    let python = std::env::var_os("D2L_BENCH_PYTHON").map(PathBuf::from).unwrap_or_else(default_python);
+pub fn python_side(
+    task: &Task,
+    reps: usize,
+    threads: i32,
+    device: Device,
+    dirs: &Dirs,
+) -> Result<Rates, String> {
+    let python = std::env::var_os("D2L_BENCH_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(default_python);
     let script = python_script();
     let device_name = if device.is_cuda() { "cuda" } else { "cpu" };
     let output = Command::new(&python)
         .arg(&script)
-        .args([task.name, &reps.to_string(), &threads.to_string(), device_name])
+        .args([
+            task.name,
+            &reps.to_string(),
+            &threads.to_string(),
+            device_name,
+        ])
         .arg(&dirs.python_workdir)
         .env("MPLBACKEND", "Agg")
         .output()
-        .map_err(|e| format!("cannot run {} ({e}); run scripts/bench-setup first", python.display()))?;
+        .map_err(|e| {
+            format!(
+                "cannot run {} ({e}); run scripts/bench-setup first",
+                python.display()
+            )
+        })?;
     let stdout = String::from_utf8_lossy(&output.stdout);
     if !output.status.success() {
-        return Err(format!("{} failed: {}\n{}", python.display(), output.status, String::from_utf8_lossy(&output.stderr)));
+        return Err(format!(
+            "{} failed: {}\n{}",
+            python.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        ));
     }
-    let line = stdout.lines().find_map(|l| l.split_once("D2L_BENCH ").map(|(_, json)| json)).ok_or("no D2L_BENCH line in the output")?;
+    let line = stdout
+        .lines()
+        .find_map(|l| l.split_once("D2L_BENCH ").map(|(_, json)| json))
+        .ok_or("no D2L_BENCH line in the output")?;
     let report: serde_json::Value = serde_json::from_str(line).map_err(|e| e.to_string())?;
-    let examples = report["train_examples"].as_f64().ok_or("no train_examples")?;
+    let examples = report["train_examples"]
+        .as_f64()
+        .ok_or("no train_examples")?;
     let seconds = report["seconds"].as_array().ok_or("no seconds")?;
-    let rates: Rates = seconds.iter().filter_map(|s| s.as_f64()).map(|s| examples / s).collect();
+    let rates: Rates = seconds
+        .iter()
+        .filter_map(|s| s.as_f64())
+        .map(|s| examples / s)
+        .collect();
     for (rep, s) in seconds.iter().enumerate() {
-        eprintln!("python {:8} rep {}: {:.2} s", task.name, rep + 1, s.as_f64().unwrap_or(f64::NAN));
+        eprintln!(
+            "python {:8} rep {}: {:.2} s",
+            task.name,
+            rep + 1,
+            s.as_f64().unwrap_or(f64::NAN)
+        );
     }
     Ok(rates)
 }
@@ -168,7 +255,11 @@ fn python_script() -> PathBuf {
 fn default_python() -> PathBuf {
     let cache = std::env::var_os("D2L_CACHE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| dirs::cache_dir().unwrap_or_else(std::env::temp_dir).join("d2l-rs"));
+        .unwrap_or_else(|| {
+            dirs::cache_dir()
+                .unwrap_or_else(std::env::temp_dir)
+                .join("d2l-rs")
+        });
     cache.join("bench-py/bin/python")
 }
 
@@ -182,11 +273,18 @@ pub struct FloorSummary {
 
 impl FloorSummary {
     pub fn new(task: &Task, trainer: Rates, floor: Rates) -> Self {
-        FloorSummary { task: task.name, trainer, floor }
+        FloorSummary {
+            task: task.name,
+            trainer,
+            floor,
+        }
     }
 
     pub fn header() -> String {
-        format!("{:8} {:>16} {:>16} {:>9} {:>7}", "task", "trainer median", "floor median", "overhead", "target")
+        format!(
+            "{:8} {:>16} {:>16} {:>9} {:>7}",
+            "task", "trainer median", "floor median", "overhead", "target"
+        )
     }
 
     /// How much longer the trainer takes than the floor, as a fraction (0.05 = 5 %).
@@ -197,7 +295,11 @@ impl FloorSummary {
 
 impl fmt::Display for FloorSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let verdict = if self.overhead() <= 0.05 { "met" } else { "MISSED" };
+        let verdict = if self.overhead() <= 0.05 {
+            "met"
+        } else {
+            "MISSED"
+        };
         write!(
             f,
             "{:8} {:>16.0} {:>16.0} {:>8.1}% {:>7} {verdict}",
@@ -226,13 +328,24 @@ fn min_median(rates: &[f64]) -> (f64, f64) {
 
 impl Summary {
     pub fn new(task: &Task, rust: Rates, python: Rates) -> Self {
-        Summary { task: task.name, target: task.target, rust, python }
+        Summary {
+            task: task.name,
+            target: task.target,
+            rust,
+            python,
+        }
     }
 
     pub fn header() -> String {
         format!(
             "{:8} {:>14} {:>14} {:>14} {:>14} {:>7} {:>7}",
-            "task", "rust min ex/s", "rust median", "python min", "python median", "ratio", "target"
+            "task",
+            "rust min ex/s",
+            "rust median",
+            "python min",
+            "python median",
+            "ratio",
+            "target"
         )
     }
 
@@ -246,11 +359,21 @@ impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let (rust_min, rust_median) = min_median(&self.rust);
         let (python_min, python_median) = min_median(&self.python);
-        let verdict = if self.ratio() >= self.target { "met" } else { "MISSED" };
+        let verdict = if self.ratio() >= self.target {
+            "met"
+        } else {
+            "MISSED"
+        };
         write!(
             f,
             "{:8} {:>14.0} {:>14.0} {:>14.0} {:>14.0} {:>6.2}x {:>5.1}x {verdict}",
-            self.task, rust_min, rust_median, python_min, python_median, self.ratio(), self.target
+            self.task,
+            rust_min,
+            rust_median,
+            python_min,
+            python_median,
+            self.ratio(),
+            self.target
         )
     }
 }

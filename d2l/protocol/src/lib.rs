@@ -61,17 +61,26 @@ pub struct DisplayTarget {
 impl DisplayTarget {
     /// A new display without an id (the common case).
     pub fn new_display() -> Self {
-        DisplayTarget { display_id: None, update: false }
+        DisplayTarget {
+            display_id: None,
+            update: false,
+        }
     }
 
     /// A new display with an id, so that it can be updated later.
     pub fn with_id(id: impl Into<String>) -> Self {
-        DisplayTarget { display_id: Some(id.into()), update: false }
+        DisplayTarget {
+            display_id: Some(id.into()),
+            update: false,
+        }
     }
 
     /// An update of the display with this id.
     pub fn update(id: impl Into<String>) -> Self {
-        DisplayTarget { display_id: Some(id.into()), update: true }
+        DisplayTarget {
+            display_id: Some(id.into()),
+            update: true,
+        }
     }
 
     /// The JSON payload of the closing block, e.g. `{"display_id":"d2l-3f2a","update":true}`.
@@ -83,8 +92,15 @@ impl DisplayTarget {
     /// update without an id is a new display too: a reader never drops a bundle.
     pub fn from_json(payload: &str) -> DisplayTarget {
         let value: serde_json::Value = serde_json::from_str(payload).unwrap_or_default();
-        let display_id = value.get("display_id").and_then(|v| v.as_str()).map(str::to_owned);
-        let update = value.get("update").and_then(|v| v.as_bool()).unwrap_or(false) && display_id.is_some();
+        let display_id = value
+            .get("display_id")
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        let update = value
+            .get("update")
+            .and_then(|v| v.as_bool())
+            .unwrap_or(false)
+            && display_id.is_some();
         DisplayTarget { display_id, update }
     }
 }
@@ -141,6 +157,9 @@ impl Notice {
 pub mod env {
     /// A fraction in (0, 1] that shortens every training run; unset means full size.
     pub const SCALE: &str = "D2L_SCALE";
+    /// Set (to `1`) when the process follows [`SCALE`]: `d2l::scale::use_env` sets it, which the
+    /// book's kernel does at start-up. Without it a program trains at full size.
+    pub const FOLLOW_SCALE: &str = "D2L_FOLLOW_SCALE";
     /// Where downloaded data sets are cached.
     pub const DATA_DIR: &str = "D2L_DATA_DIR";
     /// The base URL of the data hub.
@@ -159,28 +178,50 @@ mod tests {
 
     #[test]
     fn display_targets_round_trip_and_malformed_ones_create() {
-        for t in [DisplayTarget::new_display(), DisplayTarget::with_id("a"), DisplayTarget::update("b")] {
+        for t in [
+            DisplayTarget::new_display(),
+            DisplayTarget::with_id("a"),
+            DisplayTarget::update("b"),
+        ] {
             assert_eq!(DisplayTarget::from_json(&t.to_json()), t);
         }
-        assert_eq!(DisplayTarget::to_json(&DisplayTarget::new_display()), r#"{"display_id":null,"update":false}"#);
-        assert_eq!(DisplayTarget::from_json("not json"), DisplayTarget::new_display());
-        assert_eq!(DisplayTarget::from_json(r#"{"display_id":null,"update":true}"#), DisplayTarget::new_display());
+        assert_eq!(
+            DisplayTarget::to_json(&DisplayTarget::new_display()),
+            r#"{"display_id":null,"update":false}"#
+        );
+        assert_eq!(
+            DisplayTarget::from_json("not json"),
+            DisplayTarget::new_display()
+        );
+        assert_eq!(
+            DisplayTarget::from_json(r#"{"display_id":null,"update":true}"#),
+            DisplayTarget::new_display()
+        );
     }
 
     #[test]
     fn notices_round_trip_with_a_kind_tag() {
-        let n = Notice::SyntheticData { dataset: "Fashion-MNIST".into(), switch: "D2L_FASHION_MNIST=synthetic".into() };
+        let n = Notice::SyntheticData {
+            dataset: "Fashion-MNIST".into(),
+            switch: "D2L_FASHION_MNIST=synthetic".into(),
+        };
         let json = n.to_json();
         assert!(json.contains(r#""kind":"synthetic-data""#), "{json}");
         assert_eq!(Notice::from_json(&json), Some(n.clone()));
         assert!(n.sentence().contains("Fashion-MNIST"));
         assert_eq!(Notice::from_json(r#"{"kind":"unknown"}"#), None);
-        assert!(Notice::ScaledRun { scale: 0.1 }.sentence().contains("D2L_SCALE=0.1"));
+        assert!(Notice::ScaledRun { scale: 0.1 }
+            .sentence()
+            .contains("D2L_SCALE=0.1"));
     }
 
     #[test]
     fn json_mimes() {
-        assert!(is_json_mime(DISPLAY_MIME) && is_json_mime(NOTICE_MIME) && is_json_mime("application/json"));
+        assert!(
+            is_json_mime(DISPLAY_MIME)
+                && is_json_mime(NOTICE_MIME)
+                && is_json_mime("application/json")
+        );
         assert!(!is_json_mime("text/plain"));
     }
 }

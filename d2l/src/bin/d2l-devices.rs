@@ -10,17 +10,27 @@ fn main() {
     tch::manual_seed(0);
     match cuda_library() {
         CudaLibrary::Loaded(path) => println!("cuda library: loaded {}", path.display()),
-        CudaLibrary::Absent { searched } => println!("cuda library: absent (searched {searched:?})"),
+        CudaLibrary::Absent { searched } => {
+            println!("cuda library: absent (searched {searched:?})")
+        }
         CudaLibrary::Failed { path, error } => {
             println!("cuda library: failed {} ({error})", path.display())
         }
     }
-    println!("cuda backend registered: {}", d2l::cuda_loader::cuda_backend_registered());
+    println!(
+        "cuda backend registered: {}",
+        d2l::cuda_loader::cuda_backend_registered()
+    );
     println!("num_gpus: {}", d2l::num_gpus());
     println!("try_gpu: {:?}", d2l::try_gpu());
     println!("try_all_gpus: {:?}", d2l::try_all_gpus());
     let device = d2l::try_gpu();
     let x = Tensor::arange(6, (Kind::Float, device)).reshape([2, 3]);
     let y = x.matmul(&x.transpose(0, 1));
-    println!("tensor op on {:?}: {:?} = {:?}", y.device(), y.size(), Vec::<f32>::try_from(y.flatten(0, -1)).unwrap_or_default());
+    println!(
+        "tensor op on {:?}: {:?} = {:?}",
+        y.device(),
+        y.size(),
+        Vec::<f32>::try_from(y.flatten(0, -1)).unwrap_or_default()
+    );
 }

@@ -10,7 +10,7 @@ use crate::prelude::*;
 /// kernel `k` (no padding, stride 1): `y[i, j] = sum_{a,b} k[a, b] x[i+a, j+b]`,
 /// of shape `(n_h - k_h + 1) x (n_w - k_w + 1)`. Differentiable in `x` and `k`.
 ///
-/// Defined in Section 7.2 (Convolutions for Images), `chapter_convolutional-neural-networks/conv-layer.md`.
+/// Defined in [Section 7.2 (Convolutions for Images)](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/conv-layer.html), `chapter_convolutional-neural-networks/conv-layer.md`.
 pub fn corr2d(x: &Tensor, k: &Tensor) -> Tensor {
     let (x_size, k_size) = (x.size(), k.size());
     let (&[n_h, n_w], &[k_h, k_w]) = (x_size.as_slice(), k_size.as_slice()) else {
@@ -34,7 +34,7 @@ pub fn corr2d(x: &Tensor, k: &Tensor) -> Tensor {
 /// dimension, name ending in `bias`) to zero. Other variables (e.g. the scales
 /// and running statistics of batch normalization) are left as they are.
 ///
-/// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
+/// Defined in [Section 7.6 (Convolutional Neural Networks (LeNet))](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/lenet.html), `chapter_convolutional-neural-networks/lenet.md`.
 pub fn init_cnn(vs: &tch::nn::VarStore) {
     tch::no_grad(|| {
         for (name, mut var) in vs.variables() {
@@ -54,31 +54,27 @@ pub fn init_cnn(vs: &tch::nn::VarStore) {
 /// LeNet-5 (LeCun et al., 1998) for `1 x 28 x 28` images: two blocks of
 /// convolution, sigmoid and average pooling, then three fully connected layers.
 ///
-/// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
+/// Defined in [Section 7.6 (Convolutional Neural Networks (LeNet))](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/lenet.html), `chapter_convolutional-neural-networks/lenet.md`.
+#[derive(Debug)]
 pub struct LeNet {
-    /// Owns the parameters of all layers; created on `d2l::try_gpu()`.
-    pub vs: nn::VarStore,
     /// The layers in order, each with a name for summaries.
     pub layers: Vec<(&'static str, Box<dyn nn::Module>)>,
-    /// Learning rate of the SGD optimizer.
-    pub lr: f64,
 }
 
-/// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
+/// Defined in [Section 7.6 (Convolutional Neural Networks (LeNet))](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/lenet.html), `chapter_convolutional-neural-networks/lenet.md`.
 impl LeNet {
-    /// A LeNet with `num_classes` outputs, initialized by [`init_cnn`].
-    pub fn new(lr: f64, num_classes: i64) -> Self {
-        let vs = nn::VarStore::new(d2l::try_gpu());
-        let root = vs.root();
+    /// The layers of a LeNet with `num_classes` outputs, their variables
+    /// created under `root`.
+    pub fn new(root: &nn::Path, num_classes: i64) -> Self {
         let conv = |name: &str, c_in: i64, c_out: i64, padding: i64| {
             let config = nn::ConvConfig {
                 padding,
                 ..Default::default()
             };
-            Box::new(nn::conv2d(&root / name, c_in, c_out, 5, config)) as Box<dyn nn::Module>
+            Box::new(nn::conv2d(root / name, c_in, c_out, 5, config)) as Box<dyn nn::Module>
         };
         let dense = |name: &str, c_in: i64, c_out: i64| {
-            Box::new(nn::linear(&root / name, c_in, c_out, Default::default()))
+            Box::new(nn::linear(root / name, c_in, c_out, Default::default()))
                 as Box<dyn nn::Module>
         };
         let sigmoid = || Box::new(nn::func(|x| x.sigmoid())) as Box<dyn nn::Module>;
@@ -104,14 +100,12 @@ impl LeNet {
             ("sigmoid", sigmoid()),
             ("fc3", dense("fc3", 84, num_classes)),
         ];
-        init_cnn(&vs);
-        LeNet { vs, layers, lr }
+        LeNet { layers }
     }
 
-    /// The name and output shape of every layer for an input of shape
-    /// `input_shape` (zeros on the model's device).
-    pub fn layer_summary(&self, input_shape: &[i64]) -> Vec<(&'static str, Vec<i64>)> {
-        let mut x = Tensor::zeros(input_shape, (Kind::Float, self.vs.device()));
+    /// The name and output shape of every layer for the input batch `x`.
+    pub fn layer_summary(&self, x: &Tensor) -> Vec<(&'static str, Vec<i64>)> {
+        let mut x = x.shallow_clone();
         tch::no_grad(|| {
             self.layers
                 .iter()
@@ -124,32 +118,23 @@ impl LeNet {
     }
 }
 
-/// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
-impl d2l::Module for LeNet {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
+/// Defined in [Section 7.6 (Convolutional Neural Networks (LeNet))](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/lenet.html), `chapter_convolutional-neural-networks/lenet.md`.
+impl nn::Module for LeNet {
+    fn forward(&self, xs: &Tensor) -> Tensor {
         self.layers
             .iter()
-            .fold(x.shallow_clone(), |x, (_, layer)| layer.forward(&x))
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
-    }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
-    }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
+            .fold(xs.shallow_clone(), |x, (_, layer)| layer.forward(&x))
     }
 }
 
-/// Defined in Section 7.6 (Convolutional Neural Networks (LeNet)), `chapter_convolutional-neural-networks/lenet.md`.
-impl d2l::Classifier for LeNet {}
+/// A LeNet classifier with `num_classes` outputs, initialized by [`init_cnn`]
+/// and trained by SGD with learning rate `lr`.
+///
+/// Defined in [Section 7.6 (Convolutional Neural Networks (LeNet))](https://d2l-rs.github.io/d2l-rs/chapter_convolutional-neural-networks/lenet.html), `chapter_convolutional-neural-networks/lenet.md`.
+pub fn lenet(lr: f64, num_classes: i64) -> d2l::Model<LeNet, d2l::Classification> {
+    let model = d2l::Model::new(d2l::Classification, lr, |root| {
+        LeNet::new(root, num_classes)
+    });
+    init_cnn(&model.vs);
+    model
+}

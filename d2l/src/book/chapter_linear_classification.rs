@@ -11,19 +11,19 @@ use crate::prelude::*;
 /// classes, or the labelled synthetic stand-in of `d2l::data::fashion_mnist`
 /// when `D2L_FASHION_MNIST=synthetic`.
 ///
-/// Defined in Section 4.2 (The Image Classification Dataset), `chapter_linear-classification/image-classification-dataset.md`.
+/// Defined in [Section 4.2 (The Image Classification Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/image-classification-dataset.html), `chapter_linear-classification/image-classification-dataset.md`.
 pub struct FashionMNIST {
     /// Examples per minibatch.
     pub batch_size: usize,
     /// When set, every image of a batch is resized to `[height, width]`.
     pub resize: Option<[i64; 2]>,
     /// The images and labels, as loaded by `d2l::data`.
-    pub data: d2l::data::FashionMnist,
+    pub data: d2l::data::FashionMnistTensors,
     train: d2l::data::TensorLoader,
     val: d2l::data::TensorLoader,
 }
 
-/// Defined in Section 4.2 (The Image Classification Dataset), `chapter_linear-classification/image-classification-dataset.md`.
+/// Defined in [Section 4.2 (The Image Classification Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/image-classification-dataset.html), `chapter_linear-classification/image-classification-dataset.md`.
 impl FashionMNIST {
     /// Loads the data set (downloading it on first use), or reports why it
     /// could not.
@@ -31,7 +31,7 @@ impl FashionMNIST {
         batch_size: usize,
         resize: Option<[i64; 2]>,
     ) -> Result<Self, d2l::data::DataError> {
-        let data = d2l::data::FashionMnist::fetch()?;
+        let data = d2l::data::FashionMnistTensors::fetch()?;
         // D2L_SCALE (see `d2l::scale`) serves only the first part of each split, so that
         // CI can run the heavy models; unset, every example is used.
         let first = |tensor: &Tensor| {
@@ -79,7 +79,7 @@ impl FashionMNIST {
     }
 }
 
-/// Defined in Section 4.2 (The Image Classification Dataset), `chapter_linear-classification/image-classification-dataset.md`.
+/// Defined in [Section 4.2 (The Image Classification Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/image-classification-dataset.html), `chapter_linear-classification/image-classification-dataset.md`.
 impl FashionMNIST {
     /// The ten class names, in label order.
     pub const LABELS: [&'static str; 10] = [
@@ -114,7 +114,7 @@ impl FashionMNIST {
     }
 }
 
-/// Defined in Section 4.2 (The Image Classification Dataset), `chapter_linear-classification/image-classification-dataset.md`.
+/// Defined in [Section 4.2 (The Image Classification Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/image-classification-dataset.html), `chapter_linear-classification/image-classification-dataset.md`.
 impl d2l::DataModule for FashionMNIST {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         self.train.iter().map(|batch| self.prepare(batch))
@@ -124,21 +124,26 @@ impl d2l::DataModule for FashionMNIST {
     }
 }
 
-/// Defined in Section 4.2 (The Image Classification Dataset), `chapter_linear-classification/image-classification-dataset.md`.
+/// Defined in [Section 4.2 (The Image Classification Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/image-classification-dataset.html), `chapter_linear-classification/image-classification-dataset.md`.
 impl FashionMNIST {
     /// The first `rows * cols` images of `batch` with their class names.
-    pub fn visualize(&self, batch: &d2l::Batch, rows: usize, cols: usize) -> d2l::plot::ImageGrid {
+    pub fn visualize(
+        &self,
+        batch: &d2l::Batch,
+        rows: usize,
+        cols: usize,
+    ) -> d2l::plotting::ImageGrid {
         let (x, y) = batch;
         let n = ((rows * cols) as i64).min(x.size()[0]);
         let labels = self.text_labels(&y.narrow(0, 0, n));
-        d2l::show_images(&x.narrow(0, 0, n).squeeze_dim(1), rows, cols, &labels, 1.5)
+        d2l::show_images(x.narrow(0, 0, n).squeeze_dim(1), rows, cols, &labels, 1.5)
     }
 }
 
 /// The fraction of rows of `y_hat` (scores, one row per example) whose largest
 /// entry is at the index given by the label in `y`.
 ///
-/// Defined in Section 4.3 (The Base Classification Model), `chapter_linear-classification/classification.md`.
+/// Defined in [Section 4.3 (The Base Classification Model)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/classification.html), `chapter_linear-classification/classification.md`.
 pub fn accuracy(y_hat: &Tensor, y: &Tensor) -> f64 {
     let predicted = y_hat.argmax(-1, false);
     let correct = predicted.eq_tensor(&y.reshape([-1]).to_kind(Kind::Int64));
@@ -146,14 +151,32 @@ pub fn accuracy(y_hat: &Tensor, y: &Tensor) -> f64 {
     num_correct as f64 / correct.numel().max(1) as f64
 }
 
-/// A [`d2l::Module`] that predicts one score per class and is judged by its
-/// accuracy.
+/// Classification: the cross-entropy of the scores (logits) is minimized, and
+/// validation reports the accuracy too.
+///
+/// Defined in [Section 4.3 (The Base Classification Model)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/classification.html), `chapter_linear-classification/classification.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Classification;
+
+/// Defined in [Section 4.3 (The Base Classification Model)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/classification.html), `chapter_linear-classification/classification.md`.
+impl d2l::Task for Classification {
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        y_hat.cross_entropy_for_logits(y)
+    }
+    fn metrics(&self, y_hat: &Tensor, y: &Tensor) -> d2l::Metrics {
+        let loss = self.loss(y_hat, y).double_value(&[]);
+        vec![("loss", loss), ("acc", accuracy(y_hat, y))]
+    }
+}
+
+/// A hand-written [`d2l::Module`] that predicts one score per class and is
+/// judged by its accuracy.
 ///
 /// A classifier's `validation_step` calls
 /// [`Classifier::classification_metrics`], so that the trainer reports and
 /// draws `val_acc` next to `val_loss`.
 ///
-/// Defined in Section 4.3 (The Base Classification Model), `chapter_linear-classification/classification.md`.
+/// Defined in [Section 4.3 (The Base Classification Model)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/classification.html), `chapter_linear-classification/classification.md`.
 pub trait Classifier: d2l::Module {
     /// The accuracy of scores `y_hat` against labels `y`; by default
     /// [`accuracy`].
@@ -175,7 +198,7 @@ pub trait Classifier: d2l::Module {
 /// The softmax of each row of `x`: entries exponentiated and divided by their
 /// row sum. (Not safe against overflow for large entries; see the text.)
 ///
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 pub fn softmax(x: &Tensor) -> Tensor {
     let x_exp = x.exp();
     let partition = x_exp.sum_dim_intlist(1, true, Kind::Float);
@@ -184,7 +207,7 @@ pub fn softmax(x: &Tensor) -> Tensor {
 
 /// Softmax regression with hand-made parameters, trained with [`d2l::SGD`].
 ///
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 pub struct SoftmaxRegressionScratch {
     /// The weights, `[num_inputs, num_outputs]`.
     pub w: Tensor,
@@ -195,7 +218,7 @@ pub struct SoftmaxRegressionScratch {
     num_inputs: i64,
 }
 
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 impl SoftmaxRegressionScratch {
     /// A model from `num_inputs` features to `num_outputs` classes, with
     /// weights drawn from N(0, sigma^2).
@@ -212,7 +235,7 @@ impl SoftmaxRegressionScratch {
     }
 }
 
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 impl SoftmaxRegressionScratch {
     /// The predicted class probabilities of a batch of images, one row each.
     pub fn predict_proba(&self, x: &Tensor) -> Tensor {
@@ -224,13 +247,13 @@ impl SoftmaxRegressionScratch {
 /// The mean cross-entropy of predicted probabilities `y_hat` (one row per
 /// example) against integer labels `y`.
 ///
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 pub fn cross_entropy(y_hat: &Tensor, y: &Tensor) -> Tensor {
     let picked = y_hat.gather(1, &y.reshape([-1, 1]).to_kind(Kind::Int64), false);
     -picked.log().mean(Kind::Float)
 }
 
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 impl d2l::Module for SoftmaxRegressionScratch {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -242,68 +265,30 @@ impl d2l::Module for SoftmaxRegressionScratch {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.w.shallow_clone(), self.b.shallow_clone()]
     }
-    fn configure_optimizers(&self) -> d2l::SGD {
-        d2l::SGD::new(self.parameters(), self.lr)
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
+        Ok(d2l::SGD::new(self.parameters(), self.lr))
     }
     fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
         d2l::Classifier::classification_metrics(self, batch)
     }
 }
 
-/// Defined in Section 4.4 (Softmax Regression Implementation from Scratch), `chapter_linear-classification/softmax-regression-scratch.md`.
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 impl d2l::Classifier for SoftmaxRegressionScratch {}
 
-/// Softmax regression with `tch`'s linear layer and loss, trained with its SGD.
+/// Softmax regression: a flattening and a linear layer to the logits, trained
+/// on the cross-entropy by SGD.
 ///
-/// Defined in Section 4.5 (Concise Implementation of Softmax Regression), `chapter_linear-classification/softmax-regression-concise.md`.
-pub struct SoftmaxRegression {
-    /// The store that owns the layer's parameters.
-    pub vs: nn::VarStore,
-    /// The fully connected layer from the pixels to the class logits.
-    pub net: nn::Linear,
-    /// The learning rate.
-    pub lr: f64,
-}
+/// Defined in [Section 4.5 (Concise Implementation of Softmax Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-concise.html), `chapter_linear-classification/softmax-regression-concise.md`.
+pub type SoftmaxRegression = d2l::Model<nn::Sequential, d2l::Classification>;
 
-/// Defined in Section 4.5 (Concise Implementation of Softmax Regression), `chapter_linear-classification/softmax-regression-concise.md`.
-impl SoftmaxRegression {
-    /// A model from `num_inputs` features to `num_outputs` classes.
-    pub fn new(num_inputs: i64, num_outputs: i64, lr: f64) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let net = nn::linear(
-            vs.root() / "net",
-            num_inputs,
-            num_outputs,
-            Default::default(),
-        );
-        SoftmaxRegression { vs, net, lr }
-    }
+/// A [`SoftmaxRegression`] from `num_inputs` features to `num_outputs`
+/// classes, with learning rate `lr`.
+///
+/// Defined in [Section 4.5 (Concise Implementation of Softmax Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-concise.html), `chapter_linear-classification/softmax-regression-concise.md`.
+pub fn softmax_regression(num_inputs: i64, num_outputs: i64, lr: f64) -> SoftmaxRegression {
+    d2l::Model::new(d2l::Classification, lr, |root| {
+        let linear = nn::linear(root / "net", num_inputs, num_outputs, Default::default());
+        nn::seq().add_fn(|x| x.flatten(1, -1)).add(linear)
+    })
 }
-
-/// Defined in Section 4.5 (Concise Implementation of Softmax Regression), `chapter_linear-classification/softmax-regression-concise.md`.
-impl d2l::Module for SoftmaxRegression {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.flatten(1, -1).apply(&self.net)
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
-    }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
-    }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
-    }
-}
-
-/// Defined in Section 4.5 (Concise Implementation of Softmax Regression), `chapter_linear-classification/softmax-regression-concise.md`.
-impl d2l::Classifier for SoftmaxRegression {}

@@ -8,13 +8,13 @@ use crate::prelude::*;
 
 /// A minibatch: the features (one example per row) and the targets.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub type Batch = (Tensor, Tensor);
 
 /// An optimizer as the [`Trainer`] uses it: clear the gradients, then update
 /// the parameters.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub trait Optimizer {
     /// Sets the gradients of all parameters to zero (before the next backward
     /// pass).
@@ -26,7 +26,7 @@ pub trait Optimizer {
 /// `tch`'s optimizers (SGD, Adam, ...) are optimizers for the trainer as they
 /// are.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 impl Optimizer for tch::nn::Optimizer {
     fn zero_grad(&mut self) {
         tch::nn::Optimizer::zero_grad(self)
@@ -38,7 +38,7 @@ impl Optimizer for tch::nn::Optimizer {
 
 /// A boxed optimizer, for models that choose their optimizer at run time.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
     fn zero_grad(&mut self) {
         (**self).zero_grad()
@@ -51,12 +51,12 @@ impl<O: Optimizer + ?Sized> Optimizer for Box<O> {
 /// Named scalars that a validation step reports, such as `[("loss", 0.3),
 /// ("acc", 0.9)]`.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub type Metrics = Vec<(&'static str, f64)>;
 
 /// A model that the [`Trainer`] can fit.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub trait Module {
     /// The optimizer that [`Module::configure_optimizers`] builds.
     type Optimizer: Optimizer;
@@ -70,8 +70,9 @@ pub trait Module {
     /// The tensors that training updates.
     fn parameters(&self) -> Vec<Tensor>;
 
-    /// A fresh optimizer over [`Module::parameters`].
-    fn configure_optimizers(&self) -> Self::Optimizer;
+    /// A fresh optimizer over [`Module::parameters`], or libtorch's reason why
+    /// it cannot be built.
+    fn configure_optimizers(&self) -> Result<Self::Optimizer, tch::TchError>;
 
     /// The loss of one training batch; the trainer calls `backward` on it.
     fn training_step(&self, batch: &Batch) -> Tensor {
@@ -103,7 +104,7 @@ pub trait Module {
 
 /// Training and validation data, served as minibatches.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub trait DataModule {
     /// A loader over the training set (typically shuffled anew each time it is
     /// called).
@@ -115,10 +116,15 @@ pub trait DataModule {
 /// Fits a [`Module`] to a [`DataModule`] with minibatch gradient steps, drawing
 /// its progress.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub struct Trainer {
-    /// How many passes over the training data [`Trainer::fit`] makes.
+    /// How many passes over the training data [`Trainer::fit`] makes at full
+    /// scale.
     pub max_epochs: usize,
+    /// The fraction of `max_epochs` that [`Trainer::fit`] runs (rounded, at
+    /// least one epoch). The default is [`d2l::scale::scale`]: 1.0 in a program,
+    /// unless it opted into the `D2L_SCALE` variable as the book's kernel does.
+    pub scale: f64,
     /// When set, gradients are rescaled so that their joint L2 norm is at most
     /// this value.
     pub gradient_clip_val: Option<f64>,
@@ -132,11 +138,12 @@ pub struct Trainer {
     pub board: ProgressBoard,
 }
 
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 impl Default for Trainer {
     fn default() -> Self {
         Trainer {
             max_epochs: 10,
+            scale: d2l::scale::scale(),
             gradient_clip_val: None,
             device: Device::Cpu,
             plot_train_per_epoch: 2,
@@ -148,7 +155,7 @@ impl Default for Trainer {
 
 /// What one epoch of [`Trainer::fit`] measured.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EpochStats {
     /// The epoch, counted from 1.
@@ -159,7 +166,7 @@ pub struct EpochStats {
     pub val: Metrics,
 }
 
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 impl EpochStats {
     /// The mean validation metric called `name`, if the model reported one.
     pub fn val_metric(&self, name: &str) -> Option<f64> {
@@ -167,7 +174,7 @@ impl EpochStats {
     }
 }
 
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 impl Trainer {
     /// A trainer for `max_epochs` epochs with the default settings otherwise.
     pub fn new(max_epochs: usize) -> Self {
@@ -177,12 +184,16 @@ impl Trainer {
         }
     }
 
-    /// Trains `model` on `data` and returns what each epoch measured.
-    pub fn fit<M: Module, D: DataModule>(&mut self, model: &mut M, data: &D) -> Vec<EpochStats> {
+    /// Trains `model` on `data` and returns what each epoch measured, or the
+    /// error of the model's [`Module::configure_optimizers`].
+    pub fn fit<M: Module, D: DataModule>(
+        &mut self,
+        model: &mut M,
+        data: &D,
+    ) -> Result<Vec<EpochStats>, tch::TchError> {
         model.to_device(self.device);
-        let mut optimizer = model.configure_optimizers();
-        // `D2L_SCALE` (see `d2l::scale`) may shorten the run, e.g. in CI.
-        let epochs = d2l::scale::scaled_epochs(self.max_epochs);
+        let mut optimizer = model.configure_optimizers()?;
+        let epochs = d2l::scale::scale_count(self.max_epochs, self.scale);
         let mut history = Vec::with_capacity(epochs);
         for epoch in 0..epochs {
             let train_loss = self.fit_epoch(model, &mut optimizer, data, epoch);
@@ -195,7 +206,7 @@ impl Trainer {
         }
         // Draw the points that arrived since the last redraw and leave the final figure.
         self.board.finish();
-        history
+        Ok(history)
     }
 
     fn fit_epoch<M: Module, D: DataModule>(
@@ -208,7 +219,7 @@ impl Trainer {
         let loader = data.train_dataloader();
         let num_batches = loader.len().max(1);
         let every_n = (num_batches / self.plot_train_per_epoch.max(1)).max(1);
-        let mut total = 0.0;
+        let mut losses = Vec::with_capacity(num_batches);
         for (i, (x, y)) in loader.enumerate() {
             let batch = (x.to_device(self.device), y.to_device(self.device));
             let loss = model.training_step(&batch);
@@ -218,12 +229,17 @@ impl Trainer {
                 clip_gradients(&model.parameters(), max_norm);
             }
             optimizer.step();
-            let value = loss.double_value(&[]);
-            total += value;
+            // The loss stays a tensor: no wait for the device per batch.
+            let loss = loss.detach();
             let x_pos = epoch as f64 + (i + 1) as f64 / num_batches as f64;
-            self.board.draw(x_pos, value, "train_loss", every_n);
+            self.board.draw(x_pos, &loss, "train_loss", every_n);
+            losses.push(loss);
         }
-        total / num_batches as f64
+        if losses.is_empty() {
+            return 0.0;
+        }
+        let total = Tensor::stack(&losses, 0).sum(Kind::Double);
+        total.double_value(&[]) / num_batches as f64
     }
 
     fn validate<M: Module, D: DataModule>(&mut self, model: &M, data: &D, epoch: usize) -> Metrics {
@@ -251,7 +267,7 @@ impl Trainer {
 /// Rescales the gradients of `params` so that their joint L2 norm is at most
 /// `max_norm`.
 ///
-/// Defined in Section 3.2 (Object-Oriented Design for Implementation), `chapter_linear-regression/oo-design.md`.
+/// Defined in [Section 3.2 (Object-Oriented Design for Implementation)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/oo-design.html), `chapter_linear-regression/oo-design.md`.
 pub fn clip_gradients(params: &[Tensor], max_norm: f64) {
     let grads: Vec<Tensor> = params
         .iter()
@@ -279,7 +295,7 @@ pub fn clip_gradients(params: &[Tensor], max_norm: f64) {
 
 /// The sizes and noise of a [`SyntheticRegressionData`] set.
 ///
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SyntheticRegressionConfig {
     /// Standard deviation of the Gaussian noise added to each label.
@@ -292,7 +308,7 @@ pub struct SyntheticRegressionConfig {
     pub batch_size: i64,
 }
 
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
 impl Default for SyntheticRegressionConfig {
     fn default() -> Self {
         SyntheticRegressionConfig {
@@ -306,7 +322,7 @@ impl Default for SyntheticRegressionConfig {
 
 /// Examples of a known linear model with Gaussian noise: `y = X w + b + noise`.
 ///
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
 pub struct SyntheticRegressionData {
     /// The true weights, a vector of length `num_inputs`.
     pub w: Tensor,
@@ -320,7 +336,7 @@ pub struct SyntheticRegressionData {
     pub config: SyntheticRegressionConfig,
 }
 
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
 impl SyntheticRegressionData {
     /// Generates a set with the default sizes (1000 + 1000 examples, noise
     /// 0.01, batches of 32).
@@ -345,56 +361,43 @@ impl SyntheticRegressionData {
     }
 }
 
-/// Minibatches of the rows `rows` of `(x, y)`, in random order when `shuffle`
-/// is set.
+/// A [`d2l::data::TensorLoader`] over the rows `rows` of `(x, y)` in batches of
+/// `batch_size`, in a new random order each epoch when `shuffle` is set.
 ///
-/// The last batch is smaller when the rows do not divide evenly.
+/// Panics when `batch_size` is zero.
 ///
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
-pub fn tensor_batches(
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
+pub fn get_tensorloader(
     x: &Tensor,
     y: &Tensor,
     rows: std::ops::Range<i64>,
     batch_size: i64,
     shuffle: bool,
-) -> impl ExactSizeIterator<Item = d2l::Batch> {
+) -> d2l::data::TensorLoader {
     let n = rows.end - rows.start;
-    let order = if shuffle {
-        Tensor::randperm(n, (Kind::Int64, x.device())) + rows.start
-    } else {
-        Tensor::arange_start(rows.start, rows.end, (Kind::Int64, x.device()))
-    };
-    let (x, y) = (x.shallow_clone(), y.shallow_clone());
-    let num_batches = ((n + batch_size - 1) / batch_size) as usize;
-    (0..num_batches).map(move |i| {
-        let start = i as i64 * batch_size;
-        let idx = order.narrow(0, start, batch_size.min(n - start));
-        (x.index_select(0, &idx), y.index_select(0, &idx))
-    })
+    let data = (x.narrow(0, rows.start, n), y.narrow(0, rows.start, n));
+    d2l::data::TensorLoader::new(data, batch_size as usize)
+        .expect("the rows of x and y match and batch_size is at least 1")
+        .shuffle(shuffle)
 }
 
-/// Defined in Section 3.3 (Synthetic Regression Data), `chapter_linear-regression/synthetic-regression-data.md`.
+/// Defined in [Section 3.3 (Synthetic Regression Data)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/synthetic-regression-data.html), `chapter_linear-regression/synthetic-regression-data.md`.
 impl DataModule for SyntheticRegressionData {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let c = &self.config;
-        tensor_batches(&self.x, &self.y, 0..c.num_train, c.batch_size, true)
+        get_tensorloader(&self.x, &self.y, 0..c.num_train, c.batch_size, true).into_iter()
     }
     fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let c = &self.config;
-        tensor_batches(
-            &self.x,
-            &self.y,
-            c.num_train..c.num_train + c.num_val,
-            c.batch_size,
-            false,
-        )
+        let rows = c.num_train..c.num_train + c.num_val;
+        get_tensorloader(&self.x, &self.y, rows, c.batch_size, false).into_iter()
     }
 }
 
 /// Linear regression with hand-made parameters, trained with the hand-made
 /// [`SGD`].
 ///
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 pub struct LinearRegressionScratch {
     /// Weights, a column of `num_inputs` rows.
     pub w: Tensor,
@@ -404,7 +407,7 @@ pub struct LinearRegressionScratch {
     pub lr: f64,
 }
 
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 impl LinearRegressionScratch {
     /// Weights drawn from `N(0, sigma^2)`, a zero bias, and learning rate `lr`.
     pub fn new(num_inputs: i64, lr: f64, sigma: f64) -> Self {
@@ -417,14 +420,14 @@ impl LinearRegressionScratch {
 
 /// The predictions of the linear model `X w + b`.
 ///
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 pub fn linreg(x: &Tensor, w: &Tensor, b: &Tensor) -> Tensor {
     x.matmul(w) + b
 }
 
 /// Half the squared error, averaged over the batch.
 ///
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 pub fn squared_loss(y_hat: &Tensor, y: &Tensor) -> Tensor {
     let diff = y_hat - y.reshape(y_hat.size());
     (&diff * &diff / 2.0).mean(Kind::Float)
@@ -432,13 +435,13 @@ pub fn squared_loss(y_hat: &Tensor, y: &Tensor) -> Tensor {
 
 /// Minibatch stochastic gradient descent, written by hand.
 ///
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 pub struct SGD {
     params: Vec<Tensor>,
     lr: f64,
 }
 
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 impl SGD {
     /// Plain SGD with learning rate `lr` over `params` (handles that share
     /// storage with the model).
@@ -447,7 +450,7 @@ impl SGD {
     }
 }
 
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 impl d2l::Optimizer for SGD {
     fn zero_grad(&mut self) {
         for p in &mut self.params {
@@ -464,7 +467,7 @@ impl d2l::Optimizer for SGD {
     }
 }
 
-/// Defined in Section 3.4 (Linear Regression Implementation from Scratch), `chapter_linear-regression/linear-regression-scratch.md`.
+/// Defined in [Section 3.4 (Linear Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-scratch.html), `chapter_linear-regression/linear-regression-scratch.md`.
 impl d2l::Module for LinearRegressionScratch {
     type Optimizer = SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -476,67 +479,155 @@ impl d2l::Module for LinearRegressionScratch {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.w.shallow_clone(), self.b.shallow_clone()]
     }
-    fn configure_optimizers(&self) -> SGD {
-        SGD::new(self.parameters(), self.lr)
+    fn configure_optimizers(&self) -> Result<SGD, tch::TchError> {
+        Ok(SGD::new(self.parameters(), self.lr))
     }
 }
 
-/// Linear regression with `tch`'s linear layer, MSE loss and SGD optimizer.
+/// What a [`Model`] is trained to do: the loss it minimizes and the metrics it
+/// reports for a validation batch.
 ///
-/// Defined in Section 3.5 (Concise Implementation of Linear Regression), `chapter_linear-regression/linear-regression-concise.md`.
-pub struct LinearRegression {
-    /// Owns the parameters of `net`.
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+pub trait Task {
+    /// The scalar loss of predictions `y_hat` against targets `y`.
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor;
+
+    /// The metrics of one validation batch; by default its loss alone.
+    fn metrics(&self, y_hat: &Tensor, y: &Tensor) -> d2l::Metrics {
+        vec![("loss", self.loss(y_hat, y).double_value(&[]))]
+    }
+}
+
+/// Regression on the mean squared error.
+///
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Regression;
+
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+impl Task for Regression {
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        y_hat.mse_loss(&y.reshape(y_hat.size()), tch::Reduction::Mean)
+    }
+}
+
+/// A model made of a `tch` network: `net` computes the predictions, its
+/// variables live in `vs`, `task` says what is minimized, and `optimizer`
+/// (with learning rate `lr`) how.
+///
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+pub struct Model<N, T = Regression, O = nn::Sgd> {
+    /// Owns the variables of `net`.
     pub vs: nn::VarStore,
-    /// The layer computing `X W^T + b`.
-    pub net: nn::Linear,
-    /// Learning rate of the optimizer.
+    /// The network, from a batch of inputs to a batch of predictions.
+    pub net: N,
+    /// The loss and the validation metrics.
+    pub task: T,
+    /// The optimizer's configuration, e.g. `nn::Sgd::default()`.
+    pub optimizer: O,
+    /// The learning rate.
     pub lr: f64,
 }
 
-/// Defined in Section 3.5 (Concise Implementation of Linear Regression), `chapter_linear-regression/linear-regression-concise.md`.
-impl LinearRegression {
-    /// A linear layer with `num_inputs` inputs and one output, on the CPU.
-    pub fn new(num_inputs: i64, lr: f64) -> Self {
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+impl<N, T> Model<N, T> {
+    /// A model whose network `build` creates in a fresh `VarStore` on the CPU,
+    /// trained for `task` by SGD with learning rate `lr`.
+    pub fn new(task: T, lr: f64, build: impl FnOnce(&nn::Path) -> N) -> Self {
         let vs = nn::VarStore::new(Device::Cpu);
-        let config = nn::LinearConfig {
-            ws_init: nn::Init::Randn {
-                mean: 0.0,
-                stdev: 0.01,
-            },
-            bs_init: Some(nn::Init::Const(0.0)),
-            bias: true,
-        };
-        let net = nn::linear(vs.root() / "net", num_inputs, 1, config);
-        LinearRegression { vs, net, lr }
-    }
-
-    /// The learned weights (a row) and bias, detached from the graph.
-    pub fn get_w_b(&self) -> (Tensor, Tensor) {
-        let bias = self
-            .net
-            .bs
-            .as_ref()
-            .expect("the layer is built with a bias");
-        (self.net.ws.detach(), bias.detach())
+        let net = build(&vs.root());
+        let optimizer = nn::Sgd::default();
+        Model {
+            vs,
+            net,
+            task,
+            optimizer,
+            lr,
+        }
     }
 }
 
-/// Defined in Section 3.5 (Concise Implementation of Linear Regression), `chapter_linear-regression/linear-regression-concise.md`.
-impl d2l::Module for LinearRegression {
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+impl<N, T, O> Model<N, T, O> {
+    /// The same model, trained by another optimizer (e.g. `nn::Adam::default()`).
+    pub fn with_optimizer<P: nn::OptimizerConfig>(self, optimizer: P) -> Model<N, T, P> {
+        let Model {
+            vs, net, task, lr, ..
+        } = self;
+        Model {
+            vs,
+            net,
+            task,
+            optimizer,
+            lr,
+        }
+    }
+
+    /// The number of trainable parameters (scalars).
+    pub fn num_parameters(&self) -> i64 {
+        let variables = self.vs.trainable_variables();
+        variables.iter().map(Tensor::numel).sum::<usize>() as i64
+    }
+}
+
+/// Linear regression: one `nn::Linear` layer, the squared loss and SGD.
+///
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+pub type LinearRegression = Model<nn::Linear>;
+
+/// A [`LinearRegression`] with `num_inputs` inputs and learning rate `lr`: the
+/// weights drawn from N(0, 0.01²), the bias zero.
+///
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+pub fn linear_regression(num_inputs: i64, lr: f64) -> LinearRegression {
+    let config = nn::LinearConfig {
+        ws_init: nn::Init::Randn {
+            mean: 0.0,
+            stdev: 0.01,
+        },
+        bs_init: Some(nn::Init::Const(0.0)),
+        bias: true,
+    };
+    Model::new(Regression, lr, |root| {
+        nn::linear(root / "net", num_inputs, 1, config)
+    })
+}
+
+/// The learned weights (a row) and bias of `model`, detached from the graph.
+///
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+pub fn get_w_b(model: &LinearRegression) -> (Tensor, Tensor) {
+    let bias = model.net.bs.as_ref().expect("the layer has a bias");
+    (model.net.ws.detach(), bias.detach())
+}
+
+/// Defined in [Section 3.5 (Concise Implementation of Linear Regression)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/linear-regression-concise.html), `chapter_linear-regression/linear-regression-concise.md`.
+impl<N, T, O> d2l::Module for Model<N, T, O>
+where
+    N: nn::ModuleT,
+    T: Task,
+    O: nn::OptimizerConfig + Clone,
+{
     type Optimizer = nn::Optimizer;
     fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply(&self.net)
+        self.net.forward_t(x, false)
     }
     fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.mse_loss(&y.reshape(y_hat.size()), tch::Reduction::Mean)
+        self.task.loss(y_hat, y)
+    }
+    fn training_step(&self, batch: &d2l::Batch) -> Tensor {
+        let (x, y) = batch;
+        self.loss(&self.net.forward_t(x, true), y)
+    }
+    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
+        let (x, y) = batch;
+        tch::no_grad(|| self.task.metrics(&self.forward(x), y))
     }
     fn parameters(&self) -> Vec<Tensor> {
         self.vs.trainable_variables()
     }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
+    fn configure_optimizers(&self) -> Result<nn::Optimizer, tch::TchError> {
+        self.optimizer.clone().build(&self.vs, self.lr)
     }
     fn to_device(&mut self, device: Device) {
         self.vs.set_device(device);
@@ -545,14 +636,14 @@ impl d2l::Module for LinearRegression {
 
 /// Half the squared L2 norm of `w`.
 ///
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
 pub fn l2_penalty(w: &Tensor) -> Tensor {
     w.square().sum(Kind::Float) / 2.0
 }
 
 /// [`LinearRegressionScratch`] whose loss adds `lambd * l2_penalty(w)`.
 ///
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
 pub struct WeightDecayScratch {
     /// The underlying linear regression.
     pub base: d2l::LinearRegressionScratch,
@@ -560,7 +651,7 @@ pub struct WeightDecayScratch {
     pub lambd: f64,
 }
 
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
 impl WeightDecayScratch {
     /// A model with `num_inputs` inputs, penalty `lambd`, learning rate `lr`
     /// and init scale `sigma`.
@@ -572,7 +663,7 @@ impl WeightDecayScratch {
     }
 }
 
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
 impl d2l::Module for WeightDecayScratch {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -584,62 +675,63 @@ impl d2l::Module for WeightDecayScratch {
     fn parameters(&self) -> Vec<Tensor> {
         self.base.parameters()
     }
-    fn configure_optimizers(&self) -> d2l::SGD {
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
         self.base.configure_optimizers()
     }
 }
 
-/// Linear regression whose optimizer applies weight decay `wd` to the weights
-/// (not the bias).
+/// SGD whose weight decay `wd` applies to group 0 of the `VarStore` only (the
+/// weights, not the biases).
 ///
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
-pub struct WeightDecay {
-    /// Owns the parameters; the weights are in group 0, the bias in group 1.
-    pub vs: nn::VarStore,
-    /// The linear layer.
-    pub net: nn::Linear,
-    /// The weight decay of the weights.
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+#[derive(Debug, Clone, Copy)]
+pub struct SgdDecayingWeights {
+    /// The weight decay of the variables in group 0.
     pub wd: f64,
-    /// Learning rate.
-    pub lr: f64,
 }
 
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
-impl WeightDecay {
-    /// A linear layer with `num_inputs` inputs, weight decay `wd` and learning
-    /// rate `lr`.
-    pub fn new(num_inputs: i64, wd: f64, lr: f64) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let weights = vs.root().set_group(0) / "net";
-        let biases = vs.root().set_group(1) / "net";
-        let net = nn::Linear {
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+impl nn::OptimizerConfig for SgdDecayingWeights {
+    fn build_copt(&self, lr: f64) -> Result<tch::COptimizer, tch::TchError> {
+        nn::Sgd::default().build_copt(lr)
+    }
+    fn build(self, vs: &nn::VarStore, lr: f64) -> Result<nn::Optimizer, tch::TchError> {
+        let mut optimizer = nn::Sgd::default().build(vs, lr)?;
+        optimizer.set_weight_decay_group(0, self.wd);
+        Ok(optimizer)
+    }
+}
+
+/// Regression on half the squared error, [`d2l::squared_loss`].
+///
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct HalfSquaredError;
+
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+impl d2l::Task for HalfSquaredError {
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        d2l::squared_loss(y_hat, y)
+    }
+}
+
+/// Linear regression whose optimizer decays the weights (not the bias).
+///
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+pub type WeightDecay = d2l::Model<nn::Linear, HalfSquaredError, SgdDecayingWeights>;
+
+/// A [`WeightDecay`] model with `num_inputs` inputs, weight decay `wd` and
+/// learning rate `lr`; the weights are in group 0, the bias in group 1.
+///
+/// Defined in [Section 3.7 (Weight Decay)](https://d2l-rs.github.io/d2l-rs/chapter_linear-regression/weight-decay.html), `chapter_linear-regression/weight-decay.md`.
+pub fn weight_decay(num_inputs: i64, wd: f64, lr: f64) -> WeightDecay {
+    let model = d2l::Model::new(HalfSquaredError, lr, |root| {
+        let weights = root.set_group(0) / "net";
+        let biases = root.set_group(1) / "net";
+        nn::Linear {
             ws: weights.randn("weight", &[1, num_inputs], 0.0, 0.01),
             bs: Some(biases.zeros("bias", &[1])),
-        };
-        WeightDecay { vs, net, wd, lr }
-    }
-}
-
-/// Defined in Section 3.7 (Weight Decay), `chapter_linear-regression/weight-decay.md`.
-impl d2l::Module for WeightDecay {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply(&self.net)
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.mse_loss(&y.reshape(y_hat.size()), tch::Reduction::Mean) / 2.0
-    }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
-    }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        let mut optimizer = nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds SGD");
-        optimizer.set_weight_decay_group(0, self.wd);
-        optimizer
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
-    }
+        }
+    });
+    model.with_optimizer(SgdDecayingWeights { wd })
 }

@@ -8,7 +8,7 @@ use crate::prelude::*;
 
 /// A one-hidden-layer MLP with hand-made parameters and ReLU activation.
 ///
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 pub struct MLPScratch {
     /// Hidden-layer weights, `num_inputs x num_hiddens`.
     pub w1: Tensor,
@@ -22,7 +22,7 @@ pub struct MLPScratch {
     pub lr: f64,
 }
 
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 impl MLPScratch {
     /// Weights from `N(0, sigma^2)`, zero biases.
     pub fn new(num_inputs: i64, num_outputs: i64, num_hiddens: i64, lr: f64, sigma: f64) -> Self {
@@ -42,12 +42,12 @@ impl MLPScratch {
 
 /// The ReLU `max(x, 0)`, elementwise, written with `maximum`.
 ///
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 pub fn relu_scratch(x: &Tensor) -> Tensor {
     x.maximum(&x.zeros_like())
 }
 
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 impl d2l::Module for MLPScratch {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -64,87 +64,47 @@ impl d2l::Module for MLPScratch {
             .map(|p| p.shallow_clone())
             .collect()
     }
-    fn configure_optimizers(&self) -> d2l::SGD {
-        d2l::SGD::new(self.parameters(), self.lr)
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
+        Ok(d2l::SGD::new(self.parameters(), self.lr))
     }
     fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
         d2l::Classifier::classification_metrics(self, batch)
     }
 }
 
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 impl d2l::Classifier for MLPScratch {}
 
 /// A one-hidden-layer MLP built from `tch` layers, trained with SGD.
 ///
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-pub struct MLP {
-    /// Owns the parameters of `net`.
-    pub vs: nn::VarStore,
-    /// Flatten, linear, ReLU, linear.
-    pub net: nn::Sequential,
-    /// Learning rate of the optimizer.
-    pub lr: f64,
-}
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+pub type MLP = d2l::Model<nn::Sequential, d2l::Classification>;
 
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-impl MLP {
-    /// An MLP for inputs of `num_inputs` values with one hidden layer of
-    /// `num_hiddens` units.
-    pub fn new(num_inputs: i64, num_outputs: i64, num_hiddens: i64, lr: f64) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let root = vs.root();
-        let net = nn::seq()
+/// An [`MLP`] for inputs of `num_inputs` values with one hidden layer of
+/// `num_hiddens` units, `num_outputs` classes and learning rate `lr`.
+///
+/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
+pub fn mlp(num_inputs: i64, num_outputs: i64, num_hiddens: i64, lr: f64) -> MLP {
+    d2l::Model::new(d2l::Classification, lr, |root| {
+        let hidden = nn::linear(root / "hidden", num_inputs, num_hiddens, Default::default());
+        let output = nn::linear(
+            root / "output",
+            num_hiddens,
+            num_outputs,
+            Default::default(),
+        );
+        nn::seq()
             .add_fn(|x| x.flatten(1, -1))
-            .add(nn::linear(
-                &root / "hidden",
-                num_inputs,
-                num_hiddens,
-                Default::default(),
-            ))
+            .add(hidden)
             .add_fn(|x| x.relu())
-            .add(nn::linear(
-                &root / "output",
-                num_hiddens,
-                num_outputs,
-                Default::default(),
-            ));
-        MLP { vs, net, lr }
-    }
+            .add(output)
+    })
 }
-
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-impl d2l::Module for MLP {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply(&self.net)
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
-    }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
-    }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
-    }
-}
-
-/// Defined in Section 5.2 (Implementation of Multilayer Perceptrons), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-impl d2l::Classifier for MLP {}
 
 /// Xavier (Glorot) uniform initialization for a layer with `fan_in` inputs and
 /// `fan_out` outputs: `U(-a, a)` with `a = sqrt(6 / (fan_in + fan_out))`.
 ///
-/// Defined in Section 5.4 (Numerical Stability and Initialization), `chapter_multilayer-perceptrons/numerical-stability-and-init.md`.
+/// Defined in [Section 5.4 (Numerical Stability and Initialization)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/numerical-stability-and-init.html), `chapter_multilayer-perceptrons/numerical-stability-and-init.md`.
 pub fn xavier_uniform(fan_in: i64, fan_out: i64) -> nn::Init {
     let bound = (6.0 / (fan_in + fan_out) as f64).sqrt();
     nn::Init::Uniform {
@@ -156,7 +116,7 @@ pub fn xavier_uniform(fan_in: i64, fan_out: i64) -> nn::Init {
 /// Dropout with probability `p`: each element of `x` is zeroed with probability
 /// `p` and the others are scaled by `1 / (1 - p)`.
 ///
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
 pub fn dropout_layer(x: &Tensor, p: f64) -> Tensor {
     assert!(
         (0.0..=1.0).contains(&p),
@@ -174,7 +134,7 @@ pub fn dropout_layer(x: &Tensor, p: f64) -> Tensor {
 
 /// An MLP with two hidden layers and hand-made dropout after each of them.
 ///
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
 pub struct DropoutMLPScratch {
     /// The weights and biases of the three layers, in order.
     pub params: Vec<Tensor>,
@@ -186,7 +146,7 @@ pub struct DropoutMLPScratch {
     pub lr: f64,
 }
 
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
 impl DropoutMLPScratch {
     /// Layers of `num_inputs -> num_hiddens_1 -> num_hiddens_2 -> num_outputs`
     /// units, with weights from `N(0, 0.01^2)` and zero biases.
@@ -235,7 +195,7 @@ impl DropoutMLPScratch {
     }
 }
 
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
 impl d2l::Module for DropoutMLPScratch {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -251,108 +211,55 @@ impl d2l::Module for DropoutMLPScratch {
     fn parameters(&self) -> Vec<Tensor> {
         self.params.iter().map(|p| p.shallow_clone()).collect()
     }
-    fn configure_optimizers(&self) -> d2l::SGD {
-        d2l::SGD::new(self.parameters(), self.lr)
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
+        Ok(d2l::SGD::new(self.parameters(), self.lr))
     }
     fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
         d2l::Classifier::classification_metrics(self, batch)
     }
 }
 
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
 impl d2l::Classifier for DropoutMLPScratch {}
 
 /// An MLP with two hidden layers and dropout, built from `tch` layers.
 ///
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
-pub struct DropoutMLP {
-    /// Owns the parameters of `net`.
-    pub vs: nn::VarStore,
-    /// Flatten, then (linear, ReLU, dropout) twice, then linear.
-    pub net: nn::SequentialT,
-    /// Learning rate of the optimizer.
-    pub lr: f64,
-}
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
+pub type DropoutMLP = d2l::Model<nn::SequentialT, d2l::Classification>;
 
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
-impl DropoutMLP {
-    /// An MLP of `num_inputs -> num_hiddens_1 -> num_hiddens_2 -> num_outputs`
-    /// units with dropout probabilities `dropout_1` and `dropout_2`.
-    pub fn new(
-        num_inputs: i64,
-        num_outputs: i64,
-        num_hiddens_1: i64,
-        num_hiddens_2: i64,
-        dropout_1: f64,
-        dropout_2: f64,
-        lr: f64,
-    ) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let root = vs.root();
-        let net = nn::seq_t()
+/// A [`DropoutMLP`] with hidden layers of `num_hiddens_1` and `num_hiddens_2`
+/// units, followed by dropout with probabilities `dropout_1` and `dropout_2`.
+///
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
+pub fn dropout_mlp(
+    num_inputs: i64,
+    num_outputs: i64,
+    num_hiddens_1: i64,
+    num_hiddens_2: i64,
+    dropout_1: f64,
+    dropout_2: f64,
+    lr: f64,
+) -> DropoutMLP {
+    d2l::Model::new(d2l::Classification, lr, |root| {
+        let linear = |name: &str, inputs: i64, outputs: i64| {
+            nn::linear(root / name, inputs, outputs, Default::default())
+        };
+        nn::seq_t()
             .add_fn(|x| x.flatten(1, -1))
-            .add(nn::linear(
-                &root / "hidden1",
-                num_inputs,
-                num_hiddens_1,
-                Default::default(),
-            ))
+            .add(linear("hidden1", num_inputs, num_hiddens_1))
             .add_fn(|x| x.relu())
             .add_fn_t(move |x, train| x.dropout(dropout_1, train))
-            .add(nn::linear(
-                &root / "hidden2",
-                num_hiddens_1,
-                num_hiddens_2,
-                Default::default(),
-            ))
+            .add(linear("hidden2", num_hiddens_1, num_hiddens_2))
             .add_fn(|x| x.relu())
             .add_fn_t(move |x, train| x.dropout(dropout_2, train))
-            .add(nn::linear(
-                &root / "output",
-                num_hiddens_2,
-                num_outputs,
-                Default::default(),
-            ));
-        DropoutMLP { vs, net, lr }
-    }
+            .add(linear("output", num_hiddens_2, num_outputs))
+    })
 }
-
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
-impl d2l::Module for DropoutMLP {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply_t(&self.net, false)
-    }
-    fn training_step(&self, batch: &d2l::Batch) -> Tensor {
-        let (x, y) = batch;
-        self.loss(&x.apply_t(&self.net, true), y)
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
-    }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
-    }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
-    }
-}
-
-/// Defined in Section 5.6 (Dropout), `chapter_multilayer-perceptrons/dropout.md`.
-impl d2l::Classifier for DropoutMLP {}
 
 /// The Kaggle house-price data (Ames, Iowa): raw tables, the preprocessed
 /// features and the log prices, served as a [`d2l::DataModule`].
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub struct KaggleHouse {
     /// The training table as read: `Id`, 79 features and `SalePrice`.
     pub raw_train: d2l::data::Table,
@@ -368,7 +275,7 @@ pub struct KaggleHouse {
     pub batch_size: i64,
 }
 
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 impl KaggleHouse {
     /// Builds the data module from the raw tables: drops `Id`, standardizes
     /// numeric features over training and test rows together, sets missing
@@ -401,7 +308,7 @@ impl KaggleHouse {
     }
 }
 
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 impl KaggleHouse {
     /// Downloads both files from the data hub (or finds them in the cache),
     /// checks them, and preprocesses them.
@@ -416,27 +323,28 @@ impl KaggleHouse {
     }
 }
 
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 impl d2l::DataModule for KaggleHouse {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let n = self.train_features.size()[0];
-        d2l::tensor_batches(
+        d2l::get_tensorloader(
             &self.train_features,
             &self.train_labels,
             0..n,
             self.batch_size,
             true,
         )
+        .into_iter()
     }
     fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        d2l::tensor_batches(&self.train_features, &self.train_labels, 0..0, 1, false)
+        d2l::get_tensorloader(&self.train_features, &self.train_labels, 0..0, 1, false).into_iter()
     }
 }
 
 /// The root-mean-squared error between the logarithms of predicted and true
 /// prices (predictions are clipped to at least 1 first).
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub fn log_rmse(predicted_prices: &Tensor, prices: &Tensor) -> f64 {
     let predicted = predicted_prices.clamp_min(1.0).log();
     let actual = prices.reshape(predicted.size()).log();
@@ -447,79 +355,57 @@ pub fn log_rmse(predicted_prices: &Tensor, prices: &Tensor) -> f64 {
         .double_value(&[])
 }
 
-/// Linear regression on log prices, trained with Adam and weight decay; its
-/// validation step reports the log-RMSE of the prices.
+/// Regression on log prices: the squared error of the logarithms is minimized,
+/// and validation also reports the log-RMSE of the prices.
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
-pub struct HousePriceRegression {
-    /// Owns the parameters of `net`.
-    pub vs: nn::VarStore,
-    /// A linear layer from the features to one log price.
-    pub net: nn::Linear,
-    /// Learning rate of Adam.
-    pub lr: f64,
-    /// Weight decay of Adam.
-    pub weight_decay: f64,
-}
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogPriceRegression;
 
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
-impl HousePriceRegression {
-    /// A linear model for `num_inputs` features.
-    pub fn new(num_inputs: i64, lr: f64, weight_decay: f64) -> Self {
-        let vs = nn::VarStore::new(Device::Cpu);
-        let net = nn::linear(vs.root() / "net", num_inputs, 1, Default::default());
-        HousePriceRegression {
-            vs,
-            net,
-            lr,
-            weight_decay,
-        }
-    }
-
-    /// Predicted prices (not their logarithms) for the rows of `features`.
-    pub fn predict_prices(&self, features: &Tensor) -> Tensor {
-        tch::no_grad(|| features.apply(&self.net).exp())
-    }
-}
-
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
-impl d2l::Module for HousePriceRegression {
-    type Optimizer = nn::Optimizer;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.apply(&self.net)
-    }
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+impl d2l::Task for LogPriceRegression {
     fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.mse_loss(&y.reshape(y_hat.size()), tch::Reduction::Mean)
+        d2l::Regression.loss(y_hat, y)
     }
-    fn parameters(&self) -> Vec<Tensor> {
-        self.vs.trainable_variables()
+    fn metrics(&self, y_hat: &Tensor, y: &Tensor) -> d2l::Metrics {
+        let loss = self.loss(y_hat, y).double_value(&[]);
+        vec![
+            ("loss", loss),
+            ("log_rmse", log_rmse(&y_hat.exp(), &y.exp())),
+        ]
     }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        let mut optimizer = nn::Adam::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an Adam optimizer");
-        optimizer.set_weight_decay(self.weight_decay);
-        optimizer
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        let (x, y) = batch;
-        tch::no_grad(|| {
-            let y_hat = self.forward(x);
-            vec![
-                ("loss", self.loss(&y_hat, y).double_value(&[])),
-                ("log_rmse", log_rmse(&y_hat.exp(), &y.exp())),
-            ]
-        })
-    }
-    fn to_device(&mut self, device: Device) {
-        self.vs.set_device(device);
-    }
+}
+
+/// Linear regression on log prices, trained with Adam and weight decay.
+///
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+pub type HousePriceRegression = d2l::Model<nn::Linear, LogPriceRegression, nn::Adam>;
+
+/// A [`HousePriceRegression`] for `num_inputs` features, with learning rate
+/// `lr` and weight decay `wd` (of every parameter).
+///
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+pub fn house_price_regression(num_inputs: i64, lr: f64, wd: f64) -> HousePriceRegression {
+    let model = d2l::Model::new(LogPriceRegression, lr, |root| {
+        nn::linear(root / "net", num_inputs, 1, Default::default())
+    });
+    model.with_optimizer(nn::Adam {
+        wd,
+        ..Default::default()
+    })
+}
+
+/// Predicted prices (not their logarithms) for the rows of `features`.
+///
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+pub fn predict_prices(model: &HousePriceRegression, features: &Tensor) -> Tensor {
+    tch::no_grad(|| model.forward(features).exp())
 }
 
 /// One split of K-fold cross-validation: training and validation rows, served
 /// as a [`d2l::DataModule`] (the validation fold as a single batch).
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub struct KFoldSplit {
     /// Features of the training folds.
     pub x_train: Tensor,
@@ -533,22 +419,22 @@ pub struct KFoldSplit {
     pub batch_size: i64,
 }
 
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 impl d2l::DataModule for KFoldSplit {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let n = self.x_train.size()[0];
-        d2l::tensor_batches(&self.x_train, &self.y_train, 0..n, self.batch_size, true)
+        d2l::get_tensorloader(&self.x_train, &self.y_train, 0..n, self.batch_size, true).into_iter()
     }
     fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let n = self.x_val.size()[0];
-        d2l::tensor_batches(&self.x_val, &self.y_val, 0..n, n.max(1), false)
+        d2l::get_tensorloader(&self.x_val, &self.y_val, 0..n, n.max(1), false).into_iter()
     }
 }
 
 /// The rows `start..end` of the `i`-th of `k` contiguous folds of `n` rows;
 /// the first `n % k` folds have one row more than the others.
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub fn fold_range(n: i64, k: i64, i: i64) -> std::ops::Range<i64> {
     assert!(
         0 < k && k <= n && (0..k).contains(&i),
@@ -563,7 +449,7 @@ pub fn fold_range(n: i64, k: i64, i: i64) -> std::ops::Range<i64> {
 /// The `k` splits of K-fold cross-validation over the rows of `(x, y)`: split
 /// `i` validates on fold `i` and trains on the other `k - 1` folds.
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub fn k_fold_data(x: &Tensor, y: &Tensor, k: i64, batch_size: i64) -> Vec<KFoldSplit> {
     let n = x.size()[0];
     (0..k)
@@ -589,9 +475,10 @@ pub fn k_fold_data(x: &Tensor, y: &Tensor, k: i64, batch_size: i64) -> Vec<KFold
 
 /// Trains a fresh model from `make_model` on each split of
 /// `k_fold_data(x, y, k, batch_size)` with a trainer of `max_epochs` epochs,
-/// and returns each model with the statistics of its last epoch.
+/// and returns each model with the statistics of its last epoch, or the first
+/// error of a model's optimizer.
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub fn k_fold<M: d2l::Module>(
     x: &Tensor,
     y: &Tensor,
@@ -599,14 +486,14 @@ pub fn k_fold<M: d2l::Module>(
     batch_size: i64,
     max_epochs: usize,
     mut make_model: impl FnMut() -> M,
-) -> Vec<(M, d2l::EpochStats)> {
+) -> Result<Vec<(M, d2l::EpochStats)>, tch::TchError> {
     k_fold_data(x, y, k, batch_size)
         .into_iter()
         .enumerate()
         .map(|(i, split)| {
             let mut model = make_model();
             let mut trainer = d2l::Trainer::new(max_epochs);
-            let history = trainer.fit(&mut model, &split);
+            let history = trainer.fit(&mut model, &split)?;
             let last = history.last().expect("at least one epoch").clone();
             let shown: Vec<String> = last
                 .val
@@ -614,7 +501,7 @@ pub fn k_fold<M: d2l::Module>(
                 .map(|(name, v)| format!("{name} {v:.4}"))
                 .collect();
             println!("fold {}: {}", i + 1, shown.join(", "));
-            (model, last)
+            Ok((model, last))
         })
         .collect()
 }
@@ -622,7 +509,7 @@ pub fn k_fold<M: d2l::Module>(
 /// Writes a Kaggle submission, a header `Id,SalePrice` and one line per house,
 /// to `path`.
 ///
-/// Defined in Section 5.7 (Predicting House Prices on Kaggle), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
+/// Defined in [Section 5.7 (Predicting House Prices on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/kaggle-house-price.html), `chapter_multilayer-perceptrons/kaggle-house-price.md`.
 pub fn write_submission(
     path: &std::path::Path,
     ids: &Tensor,

@@ -9,7 +9,7 @@ use crate::prelude::*;
 /// The text of H. G. Wells' *The Time Machine*, downloaded from the data hub on
 /// first use.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub fn read_time_machine() -> Result<String, d2l::data::DataError> {
     let path = d2l::data::download("time_machine")?;
     std::fs::read_to_string(&path).map_err(|source| d2l::data::DataError::Io { path, source })
@@ -18,7 +18,7 @@ pub fn read_time_machine() -> Result<String, d2l::data::DataError> {
 /// Replaces every run of non-letters in `text` by one space and lowercases the
 /// letters.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub fn preprocess_text(text: &str) -> String {
     let mut cleaned = String::with_capacity(text.len());
     let mut after_letter = true;
@@ -36,14 +36,14 @@ pub fn preprocess_text(text: &str) -> String {
 
 /// The characters of `text`, one token each.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub fn tokenize_chars(text: &str) -> Vec<String> {
     text.chars().map(String::from).collect()
 }
 
 /// The words of `text`, split at whitespace.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub fn tokenize_words(text: &str) -> Vec<String> {
     text.split_whitespace().map(String::from).collect()
 }
@@ -53,7 +53,7 @@ pub fn tokenize_words(text: &str) -> Vec<String> {
 /// Index 0 is `<unk>`, then come the reserved tokens, then every token seen at
 /// least `min_freq` times, most frequent first.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 #[derive(Debug, Clone)]
 pub struct Vocab {
     idx_to_token: Vec<String>,
@@ -61,7 +61,7 @@ pub struct Vocab {
     token_freqs: Vec<(String, usize)>,
 }
 
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 impl Vocab {
     /// The token that stands for everything not in the vocabulary.
     pub const UNK: &'static str = "<unk>";
@@ -148,7 +148,7 @@ impl Vocab {
 /// *The Time Machine* as a character-level language-modeling data set: windows
 /// of `num_steps` token indices `X` and the same windows shifted by one, `Y`.
 ///
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub struct TimeMachine {
     /// Windows per minibatch.
     pub batch_size: i64,
@@ -168,7 +168,7 @@ pub struct TimeMachine {
     pub y: Tensor,
 }
 
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 impl TimeMachine {
     /// Builds the data set from any text (preprocessed and tokenized into
     /// characters here). `num_train` and `num_val` are cut down when the text
@@ -227,21 +227,22 @@ impl TimeMachine {
     }
 }
 
-/// Defined in Section 9.2 (Converting Raw Text into Sequence Data), `chapter_recurrent-neural-networks/text-sequence.md`.
+/// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 impl d2l::DataModule for TimeMachine {
     fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        d2l::tensor_batches(&self.x, &self.y, 0..self.num_train, self.batch_size, true)
+        let rows = 0..self.num_train;
+        d2l::get_tensorloader(&self.x, &self.y, rows, self.batch_size, true).into_iter()
     }
     fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
         let rows = self.num_train..self.num_train + self.num_val;
-        d2l::tensor_batches(&self.x, &self.y, rows, self.batch_size, false)
+        d2l::get_tensorloader(&self.x, &self.y, rows, self.batch_size, false).into_iter()
     }
 }
 
 /// A recurrent layer with hand-made parameters:
 /// `H_t = tanh(X_t W_xh + H_{t-1} W_hh + b_h)`.
 ///
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 pub struct RNNScratch {
     /// Input-to-hidden weights, `[num_inputs, num_hiddens]`.
     pub w_xh: Tensor,
@@ -255,7 +256,7 @@ pub struct RNNScratch {
     pub num_hiddens: i64,
 }
 
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 impl RNNScratch {
     /// Weights from `N(0, sigma^2)`, a zero bias.
     pub fn new(num_inputs: i64, num_hiddens: i64, sigma: f64) -> Self {
@@ -281,7 +282,7 @@ impl RNNScratch {
     }
 }
 
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 impl RNNScratch {
     /// Runs the layer over `inputs` `[num_steps, batch, num_inputs]` from
     /// `state` `[batch, num_hiddens]` (zeros when `None`); returns the hidden
@@ -307,7 +308,7 @@ impl RNNScratch {
 /// A language model over token indices that carries a recurrent state: the
 /// loss, the perplexity metric and text generation, given one forward method.
 ///
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 pub trait LanguageModel: d2l::Module {
     /// Scores `[batch, num_steps, vocab]` for token indices `x`
     /// `[batch, num_steps]`, starting from `state` (a fresh one when `None`),
@@ -374,7 +375,7 @@ pub trait LanguageModel: d2l::Module {
 /// A character-level language model: [`RNNScratch`] on one-hot inputs and an
 /// output layer with hand-made parameters, trained with [`d2l::SGD`].
 ///
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 pub struct RNNLMScratch {
     /// The recurrent layer.
     pub rnn: RNNScratch,
@@ -388,7 +389,7 @@ pub struct RNNLMScratch {
     pub lr: f64,
 }
 
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 impl RNNLMScratch {
     /// A model for `vocab_size` tokens around `rnn` (whose `num_inputs` must be
     /// `vocab_size`); output weights from `N(0, 0.01^2)`.
@@ -422,7 +423,7 @@ impl RNNLMScratch {
     }
 }
 
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 impl d2l::Module for RNNLMScratch {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -437,15 +438,15 @@ impl d2l::Module for RNNLMScratch {
         params.push(self.b_q.shallow_clone());
         params
     }
-    fn configure_optimizers(&self) -> d2l::SGD {
-        d2l::SGD::new(self.parameters(), self.lr)
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
+        Ok(d2l::SGD::new(self.parameters(), self.lr))
     }
     fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
         self.perplexity_metrics(batch)
     }
 }
 
-/// Defined in Section 9.5 (Recurrent Neural Network Implementation from Scratch), `chapter_recurrent-neural-networks/rnn-scratch.md`.
+/// Defined in [Section 9.5 (Recurrent Neural Network Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-scratch.html), `chapter_recurrent-neural-networks/rnn-scratch.md`.
 impl LanguageModel for RNNLMScratch {
     fn forward_state(&self, x: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
         let (rnn_outputs, state) = self.rnn.forward(&self.one_hot(x), state);
@@ -456,7 +457,7 @@ impl LanguageModel for RNNLMScratch {
 /// A single-layer tanh RNN on libtorch's fused `rnn_tanh` operator, with
 /// PyTorch's parameter names and initialization.
 ///
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 pub struct RNN {
     /// Input-to-hidden weights, `[num_hiddens, num_inputs]`.
     pub w_ih: Tensor,
@@ -472,7 +473,7 @@ pub struct RNN {
     pub num_hiddens: i64,
 }
 
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 impl RNN {
     /// A layer whose parameters live under `path` of a `VarStore`.
     pub fn new(path: &nn::Path, num_inputs: i64, num_hiddens: i64) -> Self {
@@ -512,7 +513,7 @@ impl RNN {
 /// A character-level language model: one-hot inputs, the fused [`RNN`] layer
 /// and a linear output layer, trained with `tch`'s SGD.
 ///
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 pub struct RNNLM {
     /// Owns every parameter of the model.
     pub vs: nn::VarStore,
@@ -526,7 +527,7 @@ pub struct RNNLM {
     pub lr: f64,
 }
 
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 impl RNNLM {
     /// A model for `vocab_size` tokens with `num_hiddens` hidden units.
     pub fn new(num_hiddens: i64, vocab_size: i64, lr: f64) -> Self {
@@ -548,7 +549,7 @@ impl RNNLM {
     }
 }
 
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 impl d2l::Module for RNNLM {
     type Optimizer = nn::Optimizer;
     fn forward(&self, x: &Tensor) -> Tensor {
@@ -560,10 +561,8 @@ impl d2l::Module for RNNLM {
     fn parameters(&self) -> Vec<Tensor> {
         self.vs.trainable_variables()
     }
-    fn configure_optimizers(&self) -> nn::Optimizer {
-        nn::Sgd::default()
-            .build(&self.vs, self.lr)
-            .expect("libtorch builds an SGD optimizer")
+    fn configure_optimizers(&self) -> Result<nn::Optimizer, tch::TchError> {
+        nn::Sgd::default().build(&self.vs, self.lr)
     }
     fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
         self.perplexity_metrics(batch)
@@ -573,7 +572,7 @@ impl d2l::Module for RNNLM {
     }
 }
 
-/// Defined in Section 9.6 (Concise Implementation of Recurrent Neural Networks), `chapter_recurrent-neural-networks/rnn-concise.md`.
+/// Defined in [Section 9.6 (Concise Implementation of Recurrent Neural Networks)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/rnn-concise.html), `chapter_recurrent-neural-networks/rnn-concise.md`.
 impl d2l::LanguageModel for RNNLM {
     fn forward_state(&self, x: &Tensor, state: Option<&Tensor>) -> (Tensor, Tensor) {
         let inputs = x

@@ -31,10 +31,14 @@ fn kind_of(path: &Path) -> Option<Kind> {
 ///
 /// Every entry must stay inside `dest`: absolute paths, `..` components and links (symbolic or
 /// hard) are refused with [`DataError::UnsafeEntry`] before anything of that entry is written.
-pub fn extract(archive: impl AsRef<Path>, dest: impl AsRef<Path>) -> Result<Vec<PathBuf>, DataError> {
+pub fn extract(
+    archive: impl AsRef<Path>,
+    dest: impl AsRef<Path>,
+) -> Result<Vec<PathBuf>, DataError> {
     let archive = archive.as_ref();
     let dest = dest.as_ref();
-    let kind = kind_of(archive).ok_or_else(|| DataError::UnsupportedArchive(archive.to_path_buf()))?;
+    let kind =
+        kind_of(archive).ok_or_else(|| DataError::UnsupportedArchive(archive.to_path_buf()))?;
     std::fs::create_dir_all(dest).map_err(|e| DataError::io(dest, e))?;
     let file = File::open(archive).map_err(|e| DataError::io(archive, e))?;
     let reader = BufReader::new(file);
@@ -62,7 +66,11 @@ fn safe_join(dest: &Path, name: &str) -> Result<PathBuf, String> {
             ".." => return Err("the path leaves the target directory (..)".into()),
             p => {
                 // A Windows drive or any other prefix component.
-                if Path::new(p).components().any(|c| !matches!(c, Component::Normal(_))) || p.contains(':') {
+                if Path::new(p)
+                    .components()
+                    .any(|c| !matches!(c, Component::Normal(_)))
+                    || p.contains(':')
+                {
                     return Err("the path has a drive or prefix".into());
                 }
                 out.push(p);
@@ -77,11 +85,18 @@ fn safe_join(dest: &Path, name: &str) -> Result<PathBuf, String> {
 }
 
 fn unsafe_entry(archive: &Path, entry: &str, reason: impl Into<String>) -> DataError {
-    DataError::UnsafeEntry { archive: archive.to_path_buf(), entry: entry.into(), reason: reason.into() }
+    DataError::UnsafeEntry {
+        archive: archive.to_path_buf(),
+        entry: entry.into(),
+        reason: reason.into(),
+    }
 }
 
 fn archive_err(archive: &Path, e: impl std::fmt::Display) -> DataError {
-    DataError::Archive { path: archive.to_path_buf(), message: e.to_string() }
+    DataError::Archive {
+        path: archive.to_path_buf(),
+        message: e.to_string(),
+    }
 }
 
 fn write_entry(target: &Path, mut content: impl Read) -> Result<(), DataError> {
@@ -93,7 +108,11 @@ fn write_entry(target: &Path, mut content: impl Read) -> Result<(), DataError> {
     Ok(())
 }
 
-fn extract_zip(archive: &Path, reader: impl Read + std::io::Seek, dest: &Path) -> Result<Vec<PathBuf>, DataError> {
+fn extract_zip(
+    archive: &Path,
+    reader: impl Read + std::io::Seek,
+    dest: &Path,
+) -> Result<Vec<PathBuf>, DataError> {
     let mut zip = zip::ZipArchive::new(reader).map_err(|e| archive_err(archive, e))?;
     // Check every entry before writing anything, so a bad archive leaves no partial output.
     for i in 0..zip.len() {
@@ -134,7 +153,10 @@ fn extract_tar(archive: &Path, reader: impl Read, dest: &Path) -> Result<Vec<Pat
         }
         if kind.is_dir() {
             std::fs::create_dir_all(&target).map_err(|e| DataError::io(&target, e))?;
-        } else if kind.is_file() || kind == tar::EntryType::Continuous || kind == tar::EntryType::GNUSparse {
+        } else if kind.is_file()
+            || kind == tar::EntryType::Continuous
+            || kind == tar::EntryType::GNUSparse
+        {
             write_entry(&target, &mut entry)?;
         } else {
             // pax headers, GNU long names (already applied by `tar`), devices, fifos: skipped.

@@ -51,10 +51,16 @@ impl FraEngText {
         if std::env::var(FRA_ENG_ENV).is_ok_and(|v| v.eq_ignore_ascii_case("synthetic")) {
             return load_synthetic(hub.cache_dir().join("fra-eng-synthetic"));
         }
-        let dir = hub.download_extract("fra-eng", None).map_err(|e| e.suggesting_stand_in(FRA_ENG_ENV))?;
+        let dir = hub
+            .download_extract("fra-eng", None)
+            .map_err(|e| e.suggesting_stand_in(FRA_ENG_ENV))?;
         let path = dir.join(FILE);
         let text = std::fs::read_to_string(&path).map_err(|e| DataError::io(&path, e))?;
-        Ok(FraEngText { text, synthetic: false, path })
+        Ok(FraEngText {
+            text,
+            synthetic: false,
+            path,
+        })
     }
 }
 
@@ -62,7 +68,10 @@ impl FraEngText {
 pub fn load_synthetic(dir: impl AsRef<Path>) -> Result<FraEngText, DataError> {
     let dir = dir.as_ref();
     let path = dir.join(FILE);
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     let lock = super::hub::lock_cache(parent)?;
     if !(dir.join(SYNTHETIC_MARKER).is_file() && path.is_file()) {
         write_synthetic(dir)?;
@@ -73,16 +82,26 @@ pub fn load_synthetic(dir: impl AsRef<Path>) -> Result<FraEngText, DataError> {
         dataset: "the fra-eng English–French pairs".into(),
         switch: format!("{FRA_ENG_ENV}=synthetic"),
     });
-    Ok(FraEngText { text, synthetic: true, path })
+    Ok(FraEngText {
+        text,
+        synthetic: true,
+        path,
+    })
 }
 
 /// Writes the stand-in (`fra.txt` and `SYNTHETIC.md`) into `dir`, atomically: a temporary
 /// directory is filled and then renamed into place.
 pub fn write_synthetic(dir: impl AsRef<Path>) -> Result<(), DataError> {
     let dir = dir.as_ref();
-    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(parent).map_err(|e| DataError::io(parent, e))?;
-    let tmp = tempfile::Builder::new().prefix(".fra-eng-synthetic.").tempdir_in(parent).map_err(|e| DataError::io(parent, e))?;
+    let tmp = tempfile::Builder::new()
+        .prefix(".fra-eng-synthetic.")
+        .tempdir_in(parent)
+        .map_err(|e| DataError::io(parent, e))?;
     let pairs = synthetic_pairs();
     let mut text = String::new();
     for (english, french) in &pairs {
@@ -119,20 +138,89 @@ struct Person {
 }
 
 const PEOPLE: [Person; 8] = [
-    Person { english: "I", french: "je", french_elided: "j'", form: 0, feminine: false, plural: false },
-    Person { english: "You", french: "tu", french_elided: "tu ", form: 1, feminine: false, plural: false },
-    Person { english: "He", french: "il", french_elided: "il ", form: 2, feminine: false, plural: false },
-    Person { english: "She", french: "elle", french_elided: "elle ", form: 2, feminine: true, plural: false },
-    Person { english: "We", french: "nous", french_elided: "nous ", form: 3, feminine: false, plural: true },
-    Person { english: "You all", french: "vous", french_elided: "vous ", form: 4, feminine: false, plural: true },
-    Person { english: "They", french: "ils", french_elided: "ils ", form: 5, feminine: false, plural: true },
-    Person { english: "The girls", french: "les filles", french_elided: "les filles ", form: 5, feminine: true, plural: true },
+    Person {
+        english: "I",
+        french: "je",
+        french_elided: "j'",
+        form: 0,
+        feminine: false,
+        plural: false,
+    },
+    Person {
+        english: "You",
+        french: "tu",
+        french_elided: "tu ",
+        form: 1,
+        feminine: false,
+        plural: false,
+    },
+    Person {
+        english: "He",
+        french: "il",
+        french_elided: "il ",
+        form: 2,
+        feminine: false,
+        plural: false,
+    },
+    Person {
+        english: "She",
+        french: "elle",
+        french_elided: "elle ",
+        form: 2,
+        feminine: true,
+        plural: false,
+    },
+    Person {
+        english: "We",
+        french: "nous",
+        french_elided: "nous ",
+        form: 3,
+        feminine: false,
+        plural: true,
+    },
+    Person {
+        english: "You all",
+        french: "vous",
+        french_elided: "vous ",
+        form: 4,
+        feminine: false,
+        plural: true,
+    },
+    Person {
+        english: "They",
+        french: "ils",
+        french_elided: "ils ",
+        form: 5,
+        feminine: false,
+        plural: true,
+    },
+    Person {
+        english: "The girls",
+        french: "les filles",
+        french_elided: "les filles ",
+        form: 5,
+        feminine: true,
+        plural: true,
+    },
 ];
 
 /// English "to be" (present, past) per form, and French "être" (present, imperfect).
-const BE_EN: [(&str, &str); 6] = [("am", "was"), ("are", "were"), ("is", "was"), ("are", "were"), ("are", "were"), ("are", "were")];
-const BE_FR: [(&str, &str); 6] =
-    [("suis", "étais"), ("es", "étais"), ("est", "était"), ("sommes", "étions"), ("êtes", "étiez"), ("sont", "étaient")];
+const BE_EN: [(&str, &str); 6] = [
+    ("am", "was"),
+    ("are", "were"),
+    ("is", "was"),
+    ("are", "were"),
+    ("are", "were"),
+    ("are", "were"),
+];
+const BE_FR: [(&str, &str); 6] = [
+    ("suis", "étais"),
+    ("es", "étais"),
+    ("est", "était"),
+    ("sommes", "étions"),
+    ("êtes", "étiez"),
+    ("sont", "étaient"),
+];
 
 /// English adjective, French masculine, feminine, masculine plural, feminine plural.
 const ADJECTIVES: [(&str, [&str; 4]); 12] = [
@@ -147,26 +235,79 @@ const ADJECTIVES: [(&str, [&str; 4]); 12] = [
     ("calm", ["calme", "calme", "calmes", "calmes"]),
     ("young", ["jeune", "jeune", "jeunes", "jeunes"]),
     ("busy", ["occupé", "occupée", "occupés", "occupées"]),
-    ("wrong", ["dans l'erreur", "dans l'erreur", "dans l'erreur", "dans l'erreur"]),
+    (
+        "wrong",
+        [
+            "dans l'erreur",
+            "dans l'erreur",
+            "dans l'erreur",
+            "dans l'erreur",
+        ],
+    ),
 ];
 
 /// English verb (base, third person singular) and French present forms.
 const VERBS: [(&str, &str, [&str; 6]); 8] = [
-    ("run", "runs", ["cours", "cours", "court", "courons", "courez", "courent"]),
-    ("swim", "swims", ["nage", "nages", "nage", "nageons", "nagez", "nagent"]),
-    ("eat", "eats", ["mange", "manges", "mange", "mangeons", "mangez", "mangent"]),
-    ("sleep", "sleeps", ["dors", "dors", "dort", "dormons", "dormez", "dorment"]),
-    ("read", "reads", ["lis", "lis", "lit", "lisons", "lisez", "lisent"]),
-    ("walk", "walks", ["marche", "marches", "marche", "marchons", "marchez", "marchent"]),
-    ("win", "wins", ["gagne", "gagnes", "gagne", "gagnons", "gagnez", "gagnent"]),
-    ("lose", "loses", ["perds", "perds", "perd", "perdons", "perdez", "perdent"]),
+    (
+        "run",
+        "runs",
+        ["cours", "cours", "court", "courons", "courez", "courent"],
+    ),
+    (
+        "swim",
+        "swims",
+        ["nage", "nages", "nage", "nageons", "nagez", "nagent"],
+    ),
+    (
+        "eat",
+        "eats",
+        ["mange", "manges", "mange", "mangeons", "mangez", "mangent"],
+    ),
+    (
+        "sleep",
+        "sleeps",
+        ["dors", "dors", "dort", "dormons", "dormez", "dorment"],
+    ),
+    (
+        "read",
+        "reads",
+        ["lis", "lis", "lit", "lisons", "lisez", "lisent"],
+    ),
+    (
+        "walk",
+        "walks",
+        [
+            "marche", "marches", "marche", "marchons", "marchez", "marchent",
+        ],
+    ),
+    (
+        "win",
+        "wins",
+        ["gagne", "gagnes", "gagne", "gagnons", "gagnez", "gagnent"],
+    ),
+    (
+        "lose",
+        "loses",
+        ["perds", "perds", "perd", "perdons", "perdez", "perdent"],
+    ),
 ];
 
 /// French "avoir" per form, and nouns (English plural, French plural) for "I have two cats".
 const HAVE_FR: [&str; 6] = ["ai", "as", "a", "avons", "avez", "ont"];
-const NOUNS: [(&str, &str); 6] =
-    [("cats", "chats"), ("dogs", "chiens"), ("books", "livres"), ("cars", "voitures"), ("friends", "amis"), ("keys", "clés")];
-const NUMBERS: [(&str, &str); 4] = [("two", "deux"), ("three", "trois"), ("four", "quatre"), ("ten", "dix")];
+const NOUNS: [(&str, &str); 6] = [
+    ("cats", "chats"),
+    ("dogs", "chiens"),
+    ("books", "livres"),
+    ("cars", "voitures"),
+    ("friends", "amis"),
+    ("keys", "clés"),
+];
+const NUMBERS: [(&str, &str); 4] = [
+    ("two", "deux"),
+    ("three", "trois"),
+    ("four", "quatre"),
+    ("ten", "dix"),
+];
 
 fn starts_with_vowel(word: &str) -> bool {
     word.starts_with(['a', 'e', 'i', 'o', 'u', 'é', 'ê', 'h'])
@@ -205,25 +346,47 @@ pub fn synthetic_pairs() -> Vec<(String, String)> {
         let en = person.english;
         for (adjective, forms) in &ADJECTIVES {
             let adj = forms[number];
-            pairs.push((format!("{en} {be_now} {adjective}."), format!("{} {adj}.", subject_verb(person, etre_now))));
-            pairs.push((format!("{en} {be_past} {adjective}."), format!("{} {adj}.", subject_verb(person, etre_past))));
-            let not = if person.form == 0 { format!("I'm not {adjective}.") } else { format!("{en} {be_now} not {adjective}.") };
+            pairs.push((
+                format!("{en} {be_now} {adjective}."),
+                format!("{} {adj}.", subject_verb(person, etre_now)),
+            ));
+            pairs.push((
+                format!("{en} {be_past} {adjective}."),
+                format!("{} {adj}.", subject_verb(person, etre_past)),
+            ));
+            let not = if person.form == 0 {
+                format!("I'm not {adjective}.")
+            } else {
+                format!("{en} {be_now} not {adjective}.")
+            };
             pairs.push((not, format!("{} {adj}.", negated(person, etre_now))));
-            pairs.push((format!("{en} {be_past} not {adjective}."), format!("{} {adj}.", negated(person, etre_past))));
+            pairs.push((
+                format!("{en} {be_past} not {adjective}."),
+                format!("{} {adj}.", negated(person, etre_past)),
+            ));
         }
         let third_singular = person.form == 2;
         for (base, third, forms) in &VERBS {
             let verb = if third_singular { third } else { base };
-            pairs.push((format!("{en} {verb}."), format!("{}.", subject_verb(person, forms[person.form]))));
+            pairs.push((
+                format!("{en} {verb}."),
+                format!("{}.", subject_verb(person, forms[person.form])),
+            ));
             let dont = if third_singular { "doesn't" } else { "don't" };
-            pairs.push((format!("{en} {dont} {base}."), format!("{}.", negated(person, forms[person.form]))));
+            pairs.push((
+                format!("{en} {dont} {base}."),
+                format!("{}.", negated(person, forms[person.form])),
+            ));
         }
         let have = if third_singular { "has" } else { "have" };
         for (noun, nom) in &NOUNS {
             for (count, nombre) in &NUMBERS {
                 pairs.push((
                     format!("{en} {have} {count} {noun}."),
-                    format!("{} {nombre} {nom}.", subject_verb(person, HAVE_FR[person.form])),
+                    format!(
+                        "{} {nombre} {nom}.",
+                        subject_verb(person, HAVE_FR[person.form])
+                    ),
                 ));
             }
         }
@@ -238,7 +401,10 @@ pub fn synthetic_pairs() -> Vec<(String, String)> {
         z ^= z >> 31;
         pairs.swap(i, (z % (i as u64 + 1)) as usize);
     }
-    pairs.into_iter().map(|(en, fr)| (en, capitalize(&fr))).collect()
+    pairs
+        .into_iter()
+        .map(|(en, fr)| (en, capitalize(&fr)))
+        .collect()
 }
 
 #[cfg(test)]
@@ -250,7 +416,10 @@ mod tests {
         let pairs = synthetic_pairs();
         let find = |en: &str| pairs.iter().find(|(e, _)| e == en).map(|(_, f)| f.as_str());
         assert_eq!(find("She is old."), Some("Elle est vieille."));
-        assert_eq!(find("The girls were tired."), Some("Les filles étaient fatiguées."));
+        assert_eq!(
+            find("The girls were tired."),
+            Some("Les filles étaient fatiguées.")
+        );
         assert_eq!(find("I have two cats."), Some("J'ai deux chats."));
         assert_eq!(find("I'm not happy."), Some("Je ne suis pas heureux."));
         assert_eq!(find("He doesn't eat."), Some("Il ne mange pas."));
@@ -268,8 +437,14 @@ mod tests {
             return; // The stand-in was asked for; there is no download to fail.
         }
         let cache = tempfile::tempdir().unwrap();
-        let hub = DataHub::new().with_base_url("http://127.0.0.1:9/").with_cache_dir(cache.path()).quiet(true);
-        let message = FraEngText::fetch_from(&hub).err().expect("nothing listens on port 9").to_string();
+        let hub = DataHub::new()
+            .with_base_url("http://127.0.0.1:9/")
+            .with_cache_dir(cache.path())
+            .quiet(true);
+        let message = FraEngText::fetch_from(&hub)
+            .err()
+            .expect("nothing listens on port 9")
+            .to_string();
         assert!(message.contains("fra-eng.zip"), "{message}");
         assert!(message.contains("D2L_FRA_ENG=synthetic"), "{message}");
     }

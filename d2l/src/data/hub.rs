@@ -44,12 +44,22 @@ pub struct HubEntry {
 impl HubEntry {
     /// An entry relative to the hub's base URL, as d2l's `DATA_HUB[name] = (DATA_URL + file, sha1)`.
     pub fn hub(name: &str, file: &str, sha1: &str) -> Self {
-        HubEntry { name: name.into(), source: Source::Hub(file.into()), sha1: sha1.to_ascii_lowercase(), subdir: None }
+        HubEntry {
+            name: name.into(),
+            source: Source::Hub(file.into()),
+            sha1: sha1.to_ascii_lowercase(),
+            subdir: None,
+        }
     }
 
     /// An entry with an absolute URL.
     pub fn url(name: &str, url: &str, sha1: &str) -> Self {
-        HubEntry { name: name.into(), source: Source::Url(url.into()), sha1: sha1.to_ascii_lowercase(), subdir: None }
+        HubEntry {
+            name: name.into(),
+            source: Source::Url(url.into()),
+            sha1: sha1.to_ascii_lowercase(),
+            subdir: None,
+        }
     }
 
     /// This entry kept in a subdirectory of the cache.
@@ -66,33 +76,133 @@ fn builtin_entries() -> Vec<HubEntry> {
     let h = HubEntry::hub;
     let u = HubEntry::url;
     vec![
-        h("time_machine", "timemachine.txt", "090b5e7e70c295757f55df93cb0a180b9691891a"),
-        h("kaggle_house_train", "kaggle_house_pred_train.csv", "585e9cc93e70b39160e7921475f9bcd7d31219ce"),
-        h("kaggle_house_test", "kaggle_house_pred_test.csv", "fa19780a7b011d9b009e8bff8e99922a8ee2eb90"),
-        h("airfoil", "airfoil_self_noise.dat", "76e5be1548fd8222e5074cf0faae75edff8cf93f"),
-        h("fra-eng", "fra-eng.zip", "94646ad1522d915e7b0f9296181140edcf86a4f5"),
+        h(
+            "time_machine",
+            "timemachine.txt",
+            "090b5e7e70c295757f55df93cb0a180b9691891a",
+        ),
+        h(
+            "kaggle_house_train",
+            "kaggle_house_pred_train.csv",
+            "585e9cc93e70b39160e7921475f9bcd7d31219ce",
+        ),
+        h(
+            "kaggle_house_test",
+            "kaggle_house_pred_test.csv",
+            "fa19780a7b011d9b009e8bff8e99922a8ee2eb90",
+        ),
+        h(
+            "airfoil",
+            "airfoil_self_noise.dat",
+            "76e5be1548fd8222e5074cf0faae75edff8cf93f",
+        ),
+        h(
+            "fra-eng",
+            "fra-eng.zip",
+            "94646ad1522d915e7b0f9296181140edcf86a4f5",
+        ),
         h("ptb", "ptb.zip", "319d85e578af0cdc590547f26231e4e31cdf1e42"),
-        h("glove.6b.50d", "glove.6B.50d.zip", "0b8703943ccdb6eb788e6f091b8946e82231bc4d"),
-        h("glove.6b.100d", "glove.6B.100d.zip", "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a"),
-        h("glove.42b.300d", "glove.42B.300d.zip", "b5116e234e9eb9076672cfeabf5469f3eec904fa"),
-        h("wiki.en", "wiki.en.zip", "c1816da3821ae9f43899be655002f6c723e91b88"),
-        h("bert.base", "bert.base.torch.zip", "225d66f04cae318b841a13d32af3acc165f253ac"),
-        h("bert.small", "bert.small.torch.zip", "c72329e68a732bef0452e4b96a1c341c8910f81f"),
-        h("hotdog", "hotdog.zip", "fba480ffa8aa7e0febbb511d181409f899b9baa5"),
-        h("banana-detection", "banana-detection.zip", "5de26c8fce5ccdea9f91267273464dc968d20d72"),
-        h("voc2012", "VOCtrainval_11-May-2012.tar", "4e443f8a2eca6b1dac8a6c57641b67dd40621a49"),
-        h("cifar10_tiny", "kaggle_cifar10_tiny.zip", "2068874e4b9a9f0fb07ebe0ad2b29754449ccacd"),
-        h("dog_tiny", "kaggle_dog_tiny.zip", "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d"),
-        h("pokemon", "pokemon.zip", "c065c0e2593b8b161a2d7873e42418bf6a21106c"),
-        u("wikitext-2", "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip", "3c914d17d80b1459be871a5039ac23e752a53cbe"),
-        u("aclImdb", "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz", "01ada507287d82875905620988597833ad4e0903"),
-        u("SNLI", "https://nlp.stanford.edu/projects/snli/snli_1.0.zip", "9fcde07509c7e87ec61c640c1b2753d9041758e4"),
+        h(
+            "glove.6b.50d",
+            "glove.6B.50d.zip",
+            "0b8703943ccdb6eb788e6f091b8946e82231bc4d",
+        ),
+        h(
+            "glove.6b.100d",
+            "glove.6B.100d.zip",
+            "cd43bfb07e44e6f27cbcc7bc9ae3d80284fdaf5a",
+        ),
+        h(
+            "glove.42b.300d",
+            "glove.42B.300d.zip",
+            "b5116e234e9eb9076672cfeabf5469f3eec904fa",
+        ),
+        h(
+            "wiki.en",
+            "wiki.en.zip",
+            "c1816da3821ae9f43899be655002f6c723e91b88",
+        ),
+        h(
+            "bert.base",
+            "bert.base.torch.zip",
+            "225d66f04cae318b841a13d32af3acc165f253ac",
+        ),
+        h(
+            "bert.small",
+            "bert.small.torch.zip",
+            "c72329e68a732bef0452e4b96a1c341c8910f81f",
+        ),
+        h(
+            "hotdog",
+            "hotdog.zip",
+            "fba480ffa8aa7e0febbb511d181409f899b9baa5",
+        ),
+        h(
+            "banana-detection",
+            "banana-detection.zip",
+            "5de26c8fce5ccdea9f91267273464dc968d20d72",
+        ),
+        h(
+            "voc2012",
+            "VOCtrainval_11-May-2012.tar",
+            "4e443f8a2eca6b1dac8a6c57641b67dd40621a49",
+        ),
+        h(
+            "cifar10_tiny",
+            "kaggle_cifar10_tiny.zip",
+            "2068874e4b9a9f0fb07ebe0ad2b29754449ccacd",
+        ),
+        h(
+            "dog_tiny",
+            "kaggle_dog_tiny.zip",
+            "0cb91d09b814ecdc07b50f31f8dcad3e81d6a86d",
+        ),
+        h(
+            "pokemon",
+            "pokemon.zip",
+            "c065c0e2593b8b161a2d7873e42418bf6a21106c",
+        ),
+        u(
+            "wikitext-2",
+            "https://s3.amazonaws.com/research.metamind.io/wikitext/wikitext-2-v1.zip",
+            "3c914d17d80b1459be871a5039ac23e752a53cbe",
+        ),
+        u(
+            "aclImdb",
+            "http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz",
+            "01ada507287d82875905620988597833ad4e0903",
+        ),
+        u(
+            "SNLI",
+            "https://nlp.stanford.edu/projects/snli/snli_1.0.zip",
+            "9fcde07509c7e87ec61c640c1b2753d9041758e4",
+        ),
         // Fashion-MNIST (Xiao et al., 2017). The SHA-1s are those MXNet's Gluon lists for these
         // four archives.
-        u("fashion-mnist-train-images", &format!("{FASHION_MNIST_URL}train-images-idx3-ubyte.gz"), "0cf37b0d40ed5169c6b3aba31069a9770ac9043d").in_subdir("fashion-mnist"),
-        u("fashion-mnist-train-labels", &format!("{FASHION_MNIST_URL}train-labels-idx1-ubyte.gz"), "236021d52f1e40852b06a4c3008d8de8aef1e40b").in_subdir("fashion-mnist"),
-        u("fashion-mnist-test-images", &format!("{FASHION_MNIST_URL}t10k-images-idx3-ubyte.gz"), "626ed6a7c06dd17c0eec72fa3be1740f146a2863").in_subdir("fashion-mnist"),
-        u("fashion-mnist-test-labels", &format!("{FASHION_MNIST_URL}t10k-labels-idx1-ubyte.gz"), "17f9ab60e7257a1620f4ad76bbbaf857c3920701").in_subdir("fashion-mnist"),
+        u(
+            "fashion-mnist-train-images",
+            &format!("{FASHION_MNIST_URL}train-images-idx3-ubyte.gz"),
+            "0cf37b0d40ed5169c6b3aba31069a9770ac9043d",
+        )
+        .in_subdir("fashion-mnist"),
+        u(
+            "fashion-mnist-train-labels",
+            &format!("{FASHION_MNIST_URL}train-labels-idx1-ubyte.gz"),
+            "236021d52f1e40852b06a4c3008d8de8aef1e40b",
+        )
+        .in_subdir("fashion-mnist"),
+        u(
+            "fashion-mnist-test-images",
+            &format!("{FASHION_MNIST_URL}t10k-images-idx3-ubyte.gz"),
+            "626ed6a7c06dd17c0eec72fa3be1740f146a2863",
+        )
+        .in_subdir("fashion-mnist"),
+        u(
+            "fashion-mnist-test-labels",
+            &format!("{FASHION_MNIST_URL}t10k-labels-idx1-ubyte.gz"),
+            "17f9ab60e7257a1620f4ad76bbbaf857c3920701",
+        )
+        .in_subdir("fashion-mnist"),
     ]
 }
 
@@ -128,14 +238,28 @@ impl DataHub {
     /// The book's hub: built-in data sets, base URL and cache directory from the environment
     /// (`D2L_DATA_URL`, `D2L_DATA_DIR`) or their defaults.
     pub fn new() -> Self {
-        let base_url = std::env::var(DATA_URL_ENV).ok().filter(|s| !s.is_empty()).unwrap_or_else(|| DEFAULT_DATA_URL.into());
-        let mut entries: BTreeMap<String, HubEntry> = builtin_entries().into_iter().map(|e| (e.name.clone(), e)).collect();
+        let base_url = std::env::var(DATA_URL_ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .unwrap_or_else(|| DEFAULT_DATA_URL.into());
+        let mut entries: BTreeMap<String, HubEntry> = builtin_entries()
+            .into_iter()
+            .map(|e| (e.name.clone(), e))
+            .collect();
         if let Ok(extra) = REGISTERED.lock() {
             for e in extra.iter() {
                 entries.insert(e.name.clone(), e.clone());
             }
         }
-        DataHub { base_url, cache_dir: default_cache_dir(), entries, timeout: Duration::from_secs(30), body_timeout: Duration::from_secs(600), attempts: 3, quiet: false }
+        DataHub {
+            base_url,
+            cache_dir: default_cache_dir(),
+            entries,
+            timeout: Duration::from_secs(30),
+            body_timeout: Duration::from_secs(600),
+            attempts: 3,
+            quiet: false,
+        }
     }
 
     /// This hub with another base URL for entries relative to the hub.
@@ -205,10 +329,12 @@ impl DataHub {
 
     /// The entry for `name`.
     pub fn entry(&self, name: &str) -> Result<&HubEntry, DataError> {
-        self.entries.get(name).ok_or_else(|| DataError::UnknownDataset {
-            name: name.into(),
-            known: self.entries.keys().cloned().collect::<Vec<_>>().join(", "),
-        })
+        self.entries
+            .get(name)
+            .ok_or_else(|| DataError::UnknownDataset {
+                name: name.into(),
+                known: self.entries.keys().cloned().collect::<Vec<_>>().join(", "),
+            })
     }
 
     /// The names of the data sets.
@@ -238,7 +364,11 @@ impl DataHub {
     }
 
     fn path_of(&self, entry: &HubEntry, url: &str) -> PathBuf {
-        let file = url.rsplit('/').next().filter(|f| !f.is_empty()).unwrap_or(&entry.name);
+        let file = url
+            .rsplit('/')
+            .next()
+            .filter(|f| !f.is_empty())
+            .unwrap_or(&entry.name);
         let file = file.split(['?', '#']).next().unwrap_or(file);
         let mut dir = self.cache_dir.clone();
         if let Some(sub) = &entry.subdir {
@@ -262,7 +392,11 @@ impl DataHub {
             if actual == entry.sha1 {
                 return Ok(path);
             }
-            eprintln!("{}: SHA-1 {actual} does not match {}; downloading it again", path.display(), entry.sha1);
+            eprintln!(
+                "{}: SHA-1 {actual} does not match {}; downloading it again",
+                path.display(),
+                entry.sha1
+            );
         }
         let dir = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
@@ -272,8 +406,14 @@ impl DataHub {
         let mut attempt = 1;
         loop {
             match self.fetch(&url, &path, &entry.sha1) {
-                Err(DataError::Download { reason, .. }) if attempt < self.attempts && !reason.starts_with("http status: 4") => {
-                    eprintln!("{url}: {reason}; trying again ({} of {})", attempt + 1, self.attempts);
+                Err(DataError::Download { reason, .. })
+                    if attempt < self.attempts && !reason.starts_with("http status: 4") =>
+                {
+                    eprintln!(
+                        "{url}: {reason}; trying again ({} of {})",
+                        attempt + 1,
+                        self.attempts
+                    );
                     std::thread::sleep(Duration::from_secs(1 << (attempt - 1)));
                     attempt += 1;
                 }
@@ -283,7 +423,12 @@ impl DataHub {
     }
 
     fn fetch(&self, url: &str, path: &Path, sha1: &str) -> Result<(), DataError> {
-        let fail = |reason: String| DataError::Download { url: url.into(), reason, path: path.to_path_buf(), sha1: sha1.into() };
+        let fail = |reason: String| DataError::Download {
+            url: url.into(),
+            reason,
+            path: path.to_path_buf(),
+            sha1: sha1.into(),
+        };
         let config = ureq::Agent::config_builder()
             .timeout_connect(Some(self.timeout))
             .timeout_recv_response(Some(self.timeout))
@@ -295,7 +440,10 @@ impl DataHub {
         let mut reader = response.body_mut().as_reader();
 
         let dir = path.parent().unwrap_or(Path::new("."));
-        let file_name = path.file_name().and_then(|f| f.to_str()).unwrap_or("download");
+        let file_name = path
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("download");
         let mut tmp = tempfile::Builder::new()
             .prefix(&format!(".{file_name}."))
             .suffix(".part")
@@ -309,23 +457,37 @@ impl DataHub {
                 Ok(0) => break,
                 Ok(n) => n,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(fail(format!("transfer interrupted after {received} bytes: {e}"))),
+                Err(e) => {
+                    return Err(fail(format!(
+                        "transfer interrupted after {received} bytes: {e}"
+                    )))
+                }
             };
             hasher.update(&buf[..n]);
-            tmp.write_all(&buf[..n]).map_err(|e| DataError::io(tmp.path(), e))?;
+            tmp.write_all(&buf[..n])
+                .map_err(|e| DataError::io(tmp.path(), e))?;
             received += n as u64;
         }
         if let Some(len) = expected_len {
             if received != len {
-                return Err(fail(format!("transfer ended after {received} of {len} bytes")));
+                return Err(fail(format!(
+                    "transfer ended after {received} of {len} bytes"
+                )));
             }
         }
         let actual = hex(&hasher.finalize());
         if actual != sha1 {
-            return Err(DataError::HashMismatch { url: url.into(), expected: sha1.into(), actual });
+            return Err(DataError::HashMismatch {
+                url: url.into(),
+                expected: sha1.into(),
+                actual,
+            });
         }
-        tmp.as_file().sync_all().map_err(|e| DataError::io(tmp.path(), e))?;
-        tmp.persist(path).map_err(|e| DataError::io(path, e.error))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(|e| DataError::io(tmp.path(), e))?;
+        tmp.persist(path)
+            .map_err(|e| DataError::io(path, e.error))?;
         Ok(())
     }
 
@@ -336,10 +498,17 @@ impl DataHub {
         let archive = self.download(name)?;
         let sha1 = &self.entry(name)?.sha1;
         let base = archive.parent().unwrap_or(Path::new(".")).to_path_buf();
-        let file = archive.file_name().and_then(|f| f.to_str()).unwrap_or("archive").to_string();
+        let file = archive
+            .file_name()
+            .and_then(|f| f.to_str())
+            .unwrap_or("archive")
+            .to_string();
         let marker = base.join(format!(".{file}.extracted"));
         let _lock = lock_cache(&base)?;
-        if std::fs::read_to_string(&marker).map(|s| s.trim() == sha1).unwrap_or(false) {
+        if std::fs::read_to_string(&marker)
+            .map(|s| s.trim() == sha1)
+            .unwrap_or(false)
+        {
             // Already unpacked.
         } else {
             extract(&archive, &base)?;
@@ -364,7 +533,12 @@ pub struct CacheLock {
 pub fn lock_cache(dir: &Path) -> Result<CacheLock, DataError> {
     std::fs::create_dir_all(dir).map_err(|e| DataError::io(dir, e))?;
     let path = dir.join(".d2l-data.lock");
-    let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(|e| DataError::io(&path, e))?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| DataError::io(&path, e))?;
     file.lock().map_err(|e| DataError::io(&path, e))?;
     Ok(CacheLock { _file: file })
 }

@@ -76,7 +76,10 @@ impl IdxArray {
     pub fn new(dims: Vec<usize>, data: IdxData) -> Result<Self, DataError> {
         let n: usize = dims.iter().product();
         if n != data.len() || dims.is_empty() || dims.len() > 255 {
-            return Err(DataError::Invalid(format!("IDX array of dims {dims:?} cannot hold {} values", data.len())));
+            return Err(DataError::Invalid(format!(
+                "IDX array of dims {dims:?} cannot hold {} values",
+                data.len()
+            )));
         }
         Ok(IdxArray { dims, data })
     }
@@ -117,7 +120,11 @@ impl IdxArray {
             Kind::Int => IdxData::I32(Vec::<i32>::try_from(&flat).map_err(conv)?),
             Kind::Float => IdxData::F32(Vec::<f32>::try_from(&flat).map_err(conv)?),
             Kind::Double => IdxData::F64(Vec::<f64>::try_from(&flat).map_err(conv)?),
-            k => return Err(DataError::Invalid(format!("IDX has no element type for {k:?}"))),
+            k => {
+                return Err(DataError::Invalid(format!(
+                    "IDX has no element type for {k:?}"
+                )))
+            }
         };
         IdxArray::new(dims, data)
     }
@@ -140,15 +147,22 @@ pub fn read_idx(path: impl AsRef<Path>) -> Result<IdxArray, DataError> {
     } else {
         read_idx_from(reader)
     };
-    result.map_err(|message| DataError::Idx { path: path.to_path_buf(), message })
+    result.map_err(|message| DataError::Idx {
+        path: path.to_path_buf(),
+        message,
+    })
 }
 
 /// Reads an IDX array from an uncompressed stream; the error says what is malformed.
 pub fn read_idx_from(mut r: impl Read) -> Result<IdxArray, String> {
     let mut header = [0u8; 4];
-    r.read_exact(&mut header).map_err(|e| format!("cannot read the IDX header: {e}"))?;
+    r.read_exact(&mut header)
+        .map_err(|e| format!("cannot read the IDX header: {e}"))?;
     if header[0] != 0 || header[1] != 0 {
-        return Err(format!("not an IDX file (magic {:02x}{:02x}{:02x}{:02x})", header[0], header[1], header[2], header[3]));
+        return Err(format!(
+            "not an IDX file (magic {:02x}{:02x}{:02x}{:02x})",
+            header[0], header[1], header[2], header[3]
+        ));
     }
     let ndims = header[3] as usize;
     if ndims == 0 {
@@ -157,10 +171,14 @@ pub fn read_idx_from(mut r: impl Read) -> Result<IdxArray, String> {
     let mut dims = Vec::with_capacity(ndims);
     for _ in 0..ndims {
         let mut d = [0u8; 4];
-        r.read_exact(&mut d).map_err(|e| format!("truncated IDX header: {e}"))?;
+        r.read_exact(&mut d)
+            .map_err(|e| format!("truncated IDX header: {e}"))?;
         dims.push(u32::from_be_bytes(d) as usize);
     }
-    let n = dims.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or("IDX dimensions overflow")?;
+    let n = dims
+        .iter()
+        .try_fold(1usize, |a, &d| a.checked_mul(d))
+        .ok_or("IDX dimensions overflow")?;
     let width = match header[2] {
         0x08 | 0x09 => 1,
         0x0B => 2,
@@ -170,18 +188,42 @@ pub fn read_idx_from(mut r: impl Read) -> Result<IdxArray, String> {
     };
     let mut bytes = Vec::new();
     let limit = (n as u64).saturating_mul(width as u64);
-    r.by_ref().take(limit).read_to_end(&mut bytes).map_err(|e| format!("cannot read IDX data: {e}"))?;
+    r.by_ref()
+        .take(limit)
+        .read_to_end(&mut bytes)
+        .map_err(|e| format!("cannot read IDX data: {e}"))?;
     if bytes.len() as u64 != limit {
-        return Err(format!("truncated IDX data: {} of {limit} bytes for dims {dims:?}", bytes.len()));
+        return Err(format!(
+            "truncated IDX data: {} of {limit} bytes for dims {dims:?}",
+            bytes.len()
+        ));
     }
     let data = match header[2] {
         0x08 => IdxData::U8(bytes),
         0x09 => IdxData::I8(bytes.into_iter().map(|b| b as i8).collect()),
-        0x0B => IdxData::I16(bytes.chunks_exact(2).map(|c| i16::from_be_bytes([c[0], c[1]])).collect()),
-        0x0C => IdxData::I32(bytes.chunks_exact(4).map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect()),
-        0x0D => IdxData::F32(bytes.chunks_exact(4).map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect()),
+        0x0B => IdxData::I16(
+            bytes
+                .chunks_exact(2)
+                .map(|c| i16::from_be_bytes([c[0], c[1]]))
+                .collect(),
+        ),
+        0x0C => IdxData::I32(
+            bytes
+                .chunks_exact(4)
+                .map(|c| i32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ),
+        0x0D => IdxData::F32(
+            bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_be_bytes([c[0], c[1], c[2], c[3]]))
+                .collect(),
+        ),
         _ => IdxData::F64(
-            bytes.chunks_exact(8).map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]])).collect(),
+            bytes
+                .chunks_exact(8)
+                .map(|c| f64::from_be_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+                .collect(),
         ),
     };
     IdxArray::new(dims, data).map_err(|e| e.to_string())

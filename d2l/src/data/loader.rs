@@ -8,14 +8,14 @@ use super::DataError;
 
 /// What a [`TensorLoader`] batches: one tensor, a tuple of tensors or a `Vec` of tensors, all
 /// with the same first dimension (the examples).
-pub trait Batch: Sized {
+pub trait TensorGroup: Sized {
     /// The tensors, in order.
     fn tensors(&self) -> Vec<&Tensor>;
     /// The same structure built from tensors in the same order.
     fn from_tensors(tensors: Vec<Tensor>) -> Self;
 }
 
-impl Batch for Tensor {
+impl TensorGroup for Tensor {
     fn tensors(&self) -> Vec<&Tensor> {
         vec![self]
     }
@@ -24,7 +24,7 @@ impl Batch for Tensor {
     }
 }
 
-impl Batch for Vec<Tensor> {
+impl TensorGroup for Vec<Tensor> {
     fn tensors(&self) -> Vec<&Tensor> {
         self.iter().collect()
     }
@@ -35,7 +35,7 @@ impl Batch for Vec<Tensor> {
 
 macro_rules! tuple_batch {
     ($($name:ident $idx:tt),+) => {
-        impl Batch for ($($name,)+) {
+        impl TensorGroup for ($($name,)+) {
             fn tensors(&self) -> Vec<&Tensor> {
                 vec![$(&self.$idx),+]
             }
@@ -72,7 +72,7 @@ tuple_batch!(Tensor 0, Tensor 1, Tensor 2, Tensor 3);
 /// seen.sort();
 /// assert_eq!(seen, (0..10).collect::<Vec<_>>());
 /// ```
-pub struct TensorLoader<B: Batch = (Tensor, Tensor)> {
+pub struct TensorLoader<B: TensorGroup = (Tensor, Tensor)> {
     tensors: Vec<Tensor>,
     examples: i64,
     batch_size: i64,
@@ -84,29 +84,39 @@ pub struct TensorLoader<B: Batch = (Tensor, Tensor)> {
     _batch: std::marker::PhantomData<fn() -> B>,
 }
 
-impl<B: Batch> TensorLoader<B> {
+impl<B: TensorGroup> TensorLoader<B> {
     /// A loader over `data` in batches of `batch_size`, in order, keeping the last partial batch.
     /// Fails when the tensors do not share their first dimension or `batch_size` is zero.
     pub fn new(data: B, batch_size: usize) -> Result<Self, DataError> {
-        let tensors: Vec<Tensor> = data.tensors().into_iter().map(Tensor::shallow_clone).collect();
+        let tensors: Vec<Tensor> = data
+            .tensors()
+            .into_iter()
+            .map(Tensor::shallow_clone)
+            .collect();
         if tensors.is_empty() {
-            return Err(DataError::Invalid("TensorLoader needs at least one tensor".into()));
+            return Err(DataError::Invalid(
+                "TensorLoader needs at least one tensor".into(),
+            ));
         }
         if batch_size == 0 {
-            return Err(DataError::Invalid("TensorLoader: batch_size must be at least 1".into()));
+            return Err(DataError::Invalid(
+                "TensorLoader: batch_size must be at least 1".into(),
+            ));
         }
         let mut examples = None;
         for (i, t) in tensors.iter().enumerate() {
             let n = t.size().first().copied().ok_or_else(|| {
-                DataError::Invalid(format!("TensorLoader: tensor {i} is a scalar; it needs a first dimension of examples"))
+                DataError::Invalid(format!(
+                    "TensorLoader: tensor {i} is a scalar; it needs a first dimension of examples"
+                ))
             })?;
             match examples {
                 None => examples = Some(n),
                 Some(m) if m != n => {
                     return Err(DataError::Invalid(format!(
-                        "TensorLoader: tensor {i} has {n} examples but tensor 0 has {m} (sizes {:?})",
-                        tensors.iter().map(|t| t.size()).collect::<Vec<_>>()
-                    )))
+                    "TensorLoader: tensor {i} has {n} examples but tensor 0 has {m} (sizes {:?})",
+                    tensors.iter().map(|t| t.size()).collect::<Vec<_>>()
+                )))
                 }
                 _ => {}
             }
@@ -130,7 +140,9 @@ impl<B: Batch> TensorLoader<B> {
         self
     }
 
-    /// Seeds the shuffling: the sequence of epochs' orders is then the same on every run.
+    /// Seeds the shuffling: the sequence of epochs' orders is then the same on every run. Without
+    /// a seed, each epoch's order is drawn from libtorch's global generator, so that
+    /// `tch::manual_seed` makes it repeatable too.
     pub fn seed(mut self, seed: u64) -> Self {
         self.seed = Some(seed);
         self
@@ -192,25 +204,45 @@ impl<B: Batch> TensorLoader<B> {
 
     /// One epoch of batches. With shuffling, each call draws the next order.
     pub fn iter(&self) -> Batches<'_, B> {
-        let source = if self.shuffle {
+        let source = self.epoch_source();
+        Batches::new(LoaderRef::Borrowed(self), source)
+    }
+
+    /// Where the batches of the next epoch come from.
+    fn epoch_source(&self) -> Source {
+        if self.shuffle {
             let epoch = self.epoch.fetch_add(1, Ordering::Relaxed);
             let seed = match self.seed {
                 Some(s) => s ^ epoch.wrapping_mul(0xA076_1D64_78BD_642F),
-                None => random_seed(),
+                None => seed_from_libtorch(),
             };
             let order = permutation(self.examples as usize, seed).to_device(self.current_device());
             match self.current_gather() {
                 Gather::PerBatch => Source::PerBatch(order),
-                Gather::PerEpoch => Source::Gathered(self.tensors.iter().map(|t| t.index_select(0, &order)).collect()),
+                Gather::PerEpoch => Source::Gathered(
+                    self.tensors
+                        .iter()
+                        .map(|t| t.index_select(0, &order))
+                        .collect(),
+                ),
             }
         } else {
             Source::InOrder
-        };
-        Batches { loader: self, source, next: 0, end: self.len() as i64 * self.batch_size }
+        }
     }
 }
 
-impl<'a, B: Batch> IntoIterator for &'a TensorLoader<B> {
+/// One epoch of an owned loader, e.g. one built inside a `DataModule`'s `train_dataloader`.
+impl<B: TensorGroup + 'static> IntoIterator for TensorLoader<B> {
+    type Item = B;
+    type IntoIter = Batches<'static, B>;
+    fn into_iter(self) -> Batches<'static, B> {
+        let source = self.epoch_source();
+        Batches::new(LoaderRef::Owned(Box::new(self)), source)
+    }
+}
+
+impl<'a, B: TensorGroup> IntoIterator for &'a TensorLoader<B> {
     type Item = B;
     type IntoIter = Batches<'a, B>;
     fn into_iter(self) -> Batches<'a, B> {
@@ -218,7 +250,7 @@ impl<'a, B: Batch> IntoIterator for &'a TensorLoader<B> {
     }
 }
 
-impl<B: Batch> std::fmt::Debug for TensorLoader<B> {
+impl<B: TensorGroup> std::fmt::Debug for TensorLoader<B> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TensorLoader")
             .field("examples", &self.examples)
@@ -254,45 +286,74 @@ enum Source {
     Gathered(Vec<Tensor>),
 }
 
+/// The loader that [`Batches`] reads: borrowed by [`TensorLoader::iter`], owned by `into_iter`.
+enum LoaderRef<'a, B: TensorGroup> {
+    Borrowed(&'a TensorLoader<B>),
+    Owned(Box<TensorLoader<B>>),
+}
+
 /// The batches of one epoch of a [`TensorLoader`].
-pub struct Batches<'a, B: Batch> {
-    loader: &'a TensorLoader<B>,
+pub struct Batches<'a, B: TensorGroup> {
+    loader: LoaderRef<'a, B>,
     source: Source,
     next: i64,
     end: i64,
 }
 
-impl<B: Batch> Iterator for Batches<'_, B> {
+impl<'a, B: TensorGroup> Batches<'a, B> {
+    fn new(loader: LoaderRef<'a, B>, source: Source) -> Self {
+        let mut batches = Batches {
+            loader,
+            source,
+            next: 0,
+            end: 0,
+        };
+        let l = batches.loader();
+        batches.end = l.len() as i64 * l.batch_size;
+        batches
+    }
+
+    fn loader(&self) -> &TensorLoader<B> {
+        match &self.loader {
+            LoaderRef::Borrowed(l) => l,
+            LoaderRef::Owned(l) => l,
+        }
+    }
+}
+
+impl<B: TensorGroup> Iterator for Batches<'_, B> {
     type Item = B;
 
     fn next(&mut self) -> Option<B> {
-        let l = self.loader;
+        let l = self.loader();
         if self.next >= self.end.min(l.examples) {
             return None;
         }
         let len = l.batch_size.min(l.examples - self.next);
-        let start = self.next;
-        self.next += l.batch_size;
+        let (start, batch_size) = (self.next, l.batch_size);
         let tensors = match &self.source {
             Source::InOrder => l.tensors.iter().map(|t| t.narrow(0, start, len)).collect(),
             Source::PerBatch(order) => {
                 let idx = order.narrow(0, start, len);
                 l.tensors.iter().map(|t| t.index_select(0, &idx)).collect()
             }
-            Source::Gathered(shuffled) => shuffled.iter().map(|t| t.narrow(0, start, len)).collect(),
+            Source::Gathered(shuffled) => {
+                shuffled.iter().map(|t| t.narrow(0, start, len)).collect()
+            }
         };
+        self.next += batch_size;
         Some(B::from_tensors(tensors))
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        let l = self.loader;
+        let l = self.loader();
         let left = (self.end.min(l.examples) - self.next).max(0);
         let n = ((left + l.batch_size - 1) / l.batch_size) as usize;
         (n, Some(n))
     }
 }
 
-impl<B: Batch> ExactSizeIterator for Batches<'_, B> {}
+impl<B: TensorGroup> ExactSizeIterator for Batches<'_, B> {}
 
 /// A permutation of `0..n` from a seed (Fisher–Yates with SplitMix64), as an `Int64` tensor.
 fn permutation(n: usize, seed: u64) -> Tensor {
@@ -313,9 +374,8 @@ fn permutation(n: usize, seed: u64) -> Tensor {
     Tensor::from_slice(&v).to_kind(Kind::Int64)
 }
 
-fn random_seed() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0));
-    h.finish()
+/// A seed drawn from libtorch's global generator (so that `tch::manual_seed` fixes it).
+fn seed_from_libtorch() -> u64 {
+    let draw = Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu));
+    draw.int64_value(&[0]) as u64
 }

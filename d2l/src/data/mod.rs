@@ -17,11 +17,12 @@ mod loader;
 mod table;
 
 pub use archive::extract;
-pub use fashion_mnist::FashionMnist;
+pub use fashion_mnist::FashionMnistTensors;
 pub use hub::{
-    download, download_extract, sha1_file, DataHub, HubEntry, Source, DATA_DIR_ENV, DATA_URL_ENV, DEFAULT_DATA_URL,
+    download, download_extract, sha1_file, DataHub, HubEntry, Source, DATA_DIR_ENV, DATA_URL_ENV,
+    DEFAULT_DATA_URL,
 };
-pub use loader::{Batch, Batches, Gather, TensorLoader};
+pub use loader::{Batches, Gather, TensorGroup, TensorLoader};
 pub use table::{Column, ColumnData, CsvOptions, Table};
 
 use std::path::PathBuf;
@@ -118,14 +119,22 @@ pub enum DataError {
 
 impl DataError {
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io { path: path.into(), source }
+        DataError::Io {
+            path: path.into(),
+            source,
+        }
     }
 
     /// A failed download whose reason also names the offline stand-in (`{env}=synthetic`);
     /// other errors pass through unchanged.
     pub(crate) fn suggesting_stand_in(self, env: &str) -> Self {
         match self {
-            DataError::Download { url, reason, path, sha1 } => DataError::Download {
+            DataError::Download {
+                url,
+                reason,
+                path,
+                sha1,
+            } => DataError::Download {
                 url,
                 reason: format!("{reason} (or set {env}=synthetic to use a generated stand-in)"),
                 path,

@@ -11,7 +11,9 @@ use super::DataError;
 use crate::display::{html_escape, Bundle, Show};
 
 /// Cells that count as missing (as pandas reads them by default).
-const MISSING: &[&str] = &["", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "#N/A", "-NaN", "-nan", "n/a"];
+const MISSING: &[&str] = &[
+    "", "NA", "N/A", "NaN", "nan", "NULL", "null", "None", "#N/A", "-NaN", "-nan", "n/a",
+];
 
 /// The values of one column.
 #[derive(Clone, Debug, PartialEq)]
@@ -89,7 +91,10 @@ pub struct CsvOptions {
 
 impl Default for CsvOptions {
     fn default() -> Self {
-        CsvOptions { delimiter: b',', has_headers: true }
+        CsvOptions {
+            delimiter: b',',
+            has_headers: true,
+        }
     }
 }
 
@@ -135,14 +140,24 @@ impl Table {
     }
 
     fn parse(reader: impl Read, options: &CsvOptions, path: &Path) -> Result<Self, DataError> {
-        let csv_err = |source| DataError::Csv { path: PathBuf::from(path), source };
+        let csv_err = |source| DataError::Csv {
+            path: PathBuf::from(path),
+            source,
+        };
         let mut rdr = csv::ReaderBuilder::new()
             .delimiter(options.delimiter)
             .has_headers(options.has_headers)
             .trim(csv::Trim::All)
             .from_reader(reader);
-        let mut names: Vec<String> =
-            if options.has_headers { rdr.headers().map_err(csv_err)?.iter().map(str::to_string).collect() } else { Vec::new() };
+        let mut names: Vec<String> = if options.has_headers {
+            rdr.headers()
+                .map_err(csv_err)?
+                .iter()
+                .map(str::to_string)
+                .collect()
+        } else {
+            Vec::new()
+        };
         let mut cells: Vec<Vec<String>> = vec![Vec::new(); names.len()];
         let mut rows = 0;
         for record in rdr.records() {
@@ -170,11 +185,29 @@ impl Table {
             .zip(cells)
             .map(|(name, values)| {
                 let is_missing = |s: &str| MISSING.contains(&s);
-                let numeric = values.iter().all(|s| is_missing(s) || s.parse::<f64>().is_ok());
+                let numeric = values
+                    .iter()
+                    .all(|s| is_missing(s) || s.parse::<f64>().is_ok());
                 let data = if numeric {
-                    ColumnData::Numeric(values.iter().map(|s| if is_missing(s) { f64::NAN } else { s.parse().unwrap_or(f64::NAN) }).collect())
+                    ColumnData::Numeric(
+                        values
+                            .iter()
+                            .map(|s| {
+                                if is_missing(s) {
+                                    f64::NAN
+                                } else {
+                                    s.parse().unwrap_or(f64::NAN)
+                                }
+                            })
+                            .collect(),
+                    )
                 } else {
-                    ColumnData::Text(values.into_iter().map(|s| if is_missing(&s) { None } else { Some(s) }).collect())
+                    ColumnData::Text(
+                        values
+                            .into_iter()
+                            .map(|s| if is_missing(&s) { None } else { Some(s) })
+                            .collect(),
+                    )
                 };
                 Column { name, data }
             })
@@ -186,7 +219,11 @@ impl Table {
     pub fn from_columns(columns: Vec<Column>) -> Result<Self, DataError> {
         let rows = columns.first().map(|c| c.data.len()).unwrap_or(0);
         if let Some(c) = columns.iter().find(|c| c.data.len() != rows) {
-            return Err(DataError::Invalid(format!("column {:?} has {} rows, expected {rows}", c.name, c.data.len())));
+            return Err(DataError::Invalid(format!(
+                "column {:?} has {} rows, expected {rows}",
+                c.name,
+                c.data.len()
+            )));
         }
         Ok(Table { columns, rows })
     }
@@ -218,24 +255,47 @@ impl Table {
 
     /// The table without the named columns (names that are absent are ignored).
     pub fn drop(&self, names: &[&str]) -> Table {
-        Table { columns: self.columns.iter().filter(|c| !names.contains(&c.name.as_str())).cloned().collect(), rows: self.rows }
+        Table {
+            columns: self
+                .columns
+                .iter()
+                .filter(|c| !names.contains(&c.name.as_str()))
+                .cloned()
+                .collect(),
+            rows: self.rows,
+        }
     }
 
     /// The named columns, in the order given.
     pub fn select(&self, names: &[&str]) -> Result<Table, DataError> {
         let columns = names
             .iter()
-            .map(|n| self.column(n).cloned().ok_or_else(|| DataError::Invalid(format!("no column named {n:?}"))))
+            .map(|n| {
+                self.column(n)
+                    .cloned()
+                    .ok_or_else(|| DataError::Invalid(format!("no column named {n:?}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Table { columns, rows: self.rows })
+        Ok(Table {
+            columns,
+            rows: self.rows,
+        })
     }
 
     /// Rows `range` of the table.
     pub fn rows(&self, range: std::ops::Range<usize>) -> Table {
-        let range = range.start.min(self.rows)..range.end.min(self.rows).max(range.start.min(self.rows));
+        let range =
+            range.start.min(self.rows)..range.end.min(self.rows).max(range.start.min(self.rows));
         Table {
             rows: range.len(),
-            columns: self.columns.iter().map(|c| Column { name: c.name.clone(), data: c.data.slice(range.clone()) }).collect(),
+            columns: self
+                .columns
+                .iter()
+                .map(|c| Column {
+                    name: c.name.clone(),
+                    data: c.data.slice(range.clone()),
+                })
+                .collect(),
         }
     }
 
@@ -259,9 +319,14 @@ impl Table {
             .map(|name| {
                 let a = self.column(name).map(|c| &c.data);
                 let b = other.column(name).map(|c| &c.data);
-                let numeric = a.is_none_or(|d| matches!(d, ColumnData::Numeric(_))) && b.is_none_or(|d| matches!(d, ColumnData::Numeric(_)));
-                let a = a.cloned().unwrap_or_else(|| ColumnData::missing(self.rows, numeric));
-                let b = b.cloned().unwrap_or_else(|| ColumnData::missing(other.rows, numeric));
+                let numeric = a.is_none_or(|d| matches!(d, ColumnData::Numeric(_)))
+                    && b.is_none_or(|d| matches!(d, ColumnData::Numeric(_)));
+                let a = a
+                    .cloned()
+                    .unwrap_or_else(|| ColumnData::missing(self.rows, numeric));
+                let b = b
+                    .cloned()
+                    .unwrap_or_else(|| ColumnData::missing(other.rows, numeric));
                 let data = match (a, b) {
                     (ColumnData::Numeric(mut x), ColumnData::Numeric(y)) => {
                         x.extend(y);
@@ -271,7 +336,10 @@ impl Table {
                         let text = |d: ColumnData| -> Vec<Option<String>> {
                             match d {
                                 ColumnData::Text(v) => v,
-                                ColumnData::Numeric(v) => v.into_iter().map(|x| (!x.is_nan()).then(|| x.to_string())).collect(),
+                                ColumnData::Numeric(v) => v
+                                    .into_iter()
+                                    .map(|x| (!x.is_nan()).then(|| x.to_string()))
+                                    .collect(),
                             }
                         };
                         let mut x = text(a);
@@ -279,10 +347,16 @@ impl Table {
                         ColumnData::Text(x)
                     }
                 };
-                Column { name: name.to_string(), data }
+                Column {
+                    name: name.to_string(),
+                    data,
+                }
             })
             .collect();
-        Table { columns, rows: self.rows + other.rows }
+        Table {
+            columns,
+            rows: self.rows + other.rows,
+        }
     }
 
     /// Standardises every numeric column to zero mean and unit variance, `(x - mean) / std`,
@@ -297,7 +371,11 @@ impl Table {
                 }
                 let n = present.len() as f64;
                 let mean = present.iter().sum::<f64>() / n;
-                let var = if present.len() > 1 { present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0) } else { 0.0 };
+                let var = if present.len() > 1 {
+                    present.iter().map(|x| (x - mean).powi(2)).sum::<f64>() / (n - 1.0)
+                } else {
+                    0.0
+                };
                 let std = var.sqrt();
                 for x in v.iter_mut().filter(|x| !x.is_nan()) {
                     *x = if std > 0.0 { (*x - mean) / std } else { 0.0 };
@@ -322,20 +400,41 @@ impl Table {
     /// value (sorted), and with `dummy_na` a `name_nan` column for missing values.
     pub fn one_hot(self, dummy_na: bool) -> Table {
         let rows = self.rows;
-        let (numeric, text): (Vec<Column>, Vec<Column>) = self.columns.into_iter().partition(Column::is_numeric);
+        let (numeric, text): (Vec<Column>, Vec<Column>) =
+            self.columns.into_iter().partition(Column::is_numeric);
         let mut columns = numeric;
         for c in text {
-            let ColumnData::Text(values) = c.data else { continue };
+            let ColumnData::Text(values) = c.data else {
+                continue;
+            };
             let mut levels: Vec<&str> = values.iter().flatten().map(String::as_str).collect();
             levels.sort_unstable();
             levels.dedup();
             for level in &levels {
-                let data = values.iter().map(|v| if v.as_deref() == Some(*level) { 1.0 } else { 0.0 }).collect();
-                columns.push(Column { name: format!("{}_{}", c.name, level), data: ColumnData::Numeric(data) });
+                let data = values
+                    .iter()
+                    .map(|v| {
+                        if v.as_deref() == Some(*level) {
+                            1.0
+                        } else {
+                            0.0
+                        }
+                    })
+                    .collect();
+                columns.push(Column {
+                    name: format!("{}_{}", c.name, level),
+                    data: ColumnData::Numeric(data),
+                });
             }
             if dummy_na {
-                let data = values.iter().map(|v| if v.is_none() { 1.0 } else { 0.0 }).collect();
-                columns.push(Column { name: format!("{}_nan", c.name), data: ColumnData::Numeric(data) });
+                let data = values
+                    .iter()
+                    .map(|v| if v.is_none() { 1.0 } else { 0.0 })
+                    .collect();
+                columns.push(Column {
+                    name: format!("{}_nan", c.name),
+                    data: ColumnData::Numeric(data),
+                });
             }
         }
         Table { columns, rows }
@@ -365,7 +464,9 @@ impl Table {
     pub fn column_tensor(&self, name: &str) -> Result<Tensor, DataError> {
         match self.column(name).map(|c| &c.data) {
             Some(ColumnData::Numeric(v)) => Ok(Tensor::from_slice(v).to_kind(Kind::Float)),
-            Some(ColumnData::Text(_)) => Err(DataError::Invalid(format!("column {name:?} holds text"))),
+            Some(ColumnData::Text(_)) => {
+                Err(DataError::Invalid(format!("column {name:?} holds text")))
+            }
             None => Err(DataError::Invalid(format!("no column named {name:?}"))),
         }
     }
@@ -408,10 +509,20 @@ impl std::fmt::Display for Table {
             }
             grid.push(line);
         }
-        let widths: Vec<usize> =
-            (0..grid[0].len()).map(|j| grid.iter().map(|l| l.get(j).map(|s| s.chars().count()).unwrap_or(0)).max().unwrap_or(0)).collect();
+        let widths: Vec<usize> = (0..grid[0].len())
+            .map(|j| {
+                grid.iter()
+                    .map(|l| l.get(j).map(|s| s.chars().count()).unwrap_or(0))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
         for line in &grid {
-            let cells: Vec<String> = line.iter().zip(&widths).map(|(s, w)| format!("{s:>w$}")).collect();
+            let cells: Vec<String> = line
+                .iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:>w$}"))
+                .collect();
             writeln!(f, "{}", cells.join("  ").trim_end())?;
         }
         write!(f, "[{} rows x {} columns]", self.rows, self.columns.len())
@@ -421,7 +532,9 @@ impl std::fmt::Display for Table {
 impl Show for Table {
     fn bundle(&self) -> Bundle {
         let (rows, cols) = self.preview();
-        let mut html = String::from("<div class=\"d2l-table\"><table border=\"1\" class=\"dataframe\"><thead><tr><th></th>");
+        let mut html = String::from(
+            "<div class=\"d2l-table\"><table border=\"1\" class=\"dataframe\"><thead><tr><th></th>",
+        );
         for (k, &c) in cols.iter().enumerate() {
             if k > 0 && cols[k - 1] + 1 != c {
                 html.push_str("<th>...</th>");
@@ -431,18 +544,34 @@ impl Show for Table {
         html.push_str("</tr></thead><tbody>");
         for (i, &r) in rows.iter().enumerate() {
             if i > 0 && rows[i - 1] + 1 != r {
-                let _ = write!(html, "<tr><th>...</th>{}</tr>", "<td>...</td>".repeat(cols.len() + usize::from(cols.len() < self.columns.len())));
+                let _ = write!(
+                    html,
+                    "<tr><th>...</th>{}</tr>",
+                    "<td>...</td>"
+                        .repeat(cols.len() + usize::from(cols.len() < self.columns.len()))
+                );
             }
             let _ = write!(html, "<tr><th>{r}</th>");
             for (k, &c) in cols.iter().enumerate() {
                 if k > 0 && cols[k - 1] + 1 != c {
                     html.push_str("<td>...</td>");
                 }
-                let _ = write!(html, "<td>{}</td>", html_escape(&self.columns[c].data.cell(r)));
+                let _ = write!(
+                    html,
+                    "<td>{}</td>",
+                    html_escape(&self.columns[c].data.cell(r))
+                );
             }
             html.push_str("</tr>");
         }
-        let _ = write!(html, "</tbody></table><p>{} rows × {} columns</p></div>", self.rows, self.columns.len());
-        Bundle::new().with("text/plain", self.to_string()).with("text/html", html)
+        let _ = write!(
+            html,
+            "</tbody></table><p>{} rows × {} columns</p></div>",
+            self.rows,
+            self.columns.len()
+        );
+        Bundle::new()
+            .with("text/plain", self.to_string())
+            .with("text/html", html)
     }
 }

@@ -11,7 +11,10 @@ pub fn runtime_hook() {
     // Only for our engine's subprocesses (it sets D2L_KERNEL=1): a stock evcxr context in the
     // same binary (the benchmark's baseline) keeps evcxr's own behaviour.
     let ours = std::env::var_os(d2l_protocol::KERNEL_ENV).is_some_and(|v| v == "1");
-    if ours && std::env::var_os(d2l_protocol::EVCXR_ENV).is_some() && std::env::var_os("D2L_KERNEL_BACKTRACE").is_none() {
+    if ours
+        && std::env::var_os(d2l_protocol::EVCXR_ENV).is_some()
+        && std::env::var_os("D2L_KERNEL_BACKTRACE").is_none()
+    {
         // evcxr asks for full backtraces; a panic message is what a reader needs. Set
         // D2L_KERNEL_BACKTRACE=1 to get them back.
         std::env::set_var("RUST_BACKTRACE", "0");

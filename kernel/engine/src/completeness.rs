@@ -42,7 +42,9 @@ fn parse(code: &str) -> Completeness {
         .collect();
     match errors.iter().map(|e| usize::from(e.range().start())).min() {
         None => Completeness::Complete,
-        Some(at) if at >= end => Completeness::Incomplete { indent: String::new() },
+        Some(at) if at >= end => Completeness::Incomplete {
+            indent: String::new(),
+        },
         Some(_) => Completeness::Invalid,
     }
 }
@@ -50,7 +52,9 @@ fn parse(code: &str) -> Completeness {
 /// An evcxr command line turned into spaces (same length, newline kept); other lines as they are.
 fn blank_command(line: &str) -> String {
     if line.trim_start().starts_with(':') {
-        line.chars().map(|c| if c == '\n' { c } else { ' ' }).collect()
+        line.chars()
+            .map(|c| if c == '\n' { c } else { ' ' })
+            .collect()
     } else {
         line.to_owned()
     }
@@ -127,7 +131,9 @@ fn scan(code: &str) -> Completeness {
         i += 1;
     }
     if open_literal || !stack.is_empty() {
-        Completeness::Incomplete { indent: "    ".repeat(stack.len()) }
+        Completeness::Incomplete {
+            indent: "    ".repeat(stack.len()),
+        }
     } else {
         Completeness::Complete
     }
@@ -151,7 +157,14 @@ fn raw_string_end(chars: &[char], start: usize) -> Option<usize> {
     }
     let mut i = start + hashes + 1;
     while i < chars.len() {
-        if chars[i] == '"' && chars[i + 1..].iter().take(hashes).filter(|&&c| c == '#').count() == hashes {
+        if chars[i] == '"'
+            && chars[i + 1..]
+                .iter()
+                .take(hashes)
+                .filter(|&&c| c == '#')
+                .count()
+                == hashes
+        {
             return Some(i + 1 + hashes);
         }
         i += 1;
@@ -177,29 +190,71 @@ mod tests {
 
     #[test]
     fn complete_code() {
-        for code in ["1 + 1", "let x = vec![1, 2];", "fn f<'a>(x: &'a str) -> &'a str { x }", "let c = '}';", "let s = \"{(\";", "// {\n1", "let r = r#\"}\"#;"] {
+        for code in [
+            "1 + 1",
+            "let x = vec![1, 2];",
+            "fn f<'a>(x: &'a str) -> &'a str { x }",
+            "let c = '}';",
+            "let s = \"{(\";",
+            "// {\n1",
+            "let r = r#\"}\"#;",
+        ] {
             assert_eq!(completeness(code), Completeness::Complete, "{code}");
         }
     }
 
     #[test]
     fn incomplete_code_with_indent() {
-        assert_eq!(completeness("fn f() {"), Completeness::Incomplete { indent: "    ".into() });
-        assert_eq!(completeness("fn f() {\n if x {"), Completeness::Incomplete { indent: "        ".into() });
-        assert!(matches!(completeness("let s = \"abc"), Completeness::Incomplete { .. }));
-        assert!(matches!(completeness("/* open"), Completeness::Incomplete { .. }));
+        assert_eq!(
+            completeness("fn f() {"),
+            Completeness::Incomplete {
+                indent: "    ".into()
+            }
+        );
+        assert_eq!(
+            completeness("fn f() {\n if x {"),
+            Completeness::Incomplete {
+                indent: "        ".into()
+            }
+        );
+        assert!(matches!(
+            completeness("let s = \"abc"),
+            Completeness::Incomplete { .. }
+        ));
+        assert!(matches!(
+            completeness("/* open"),
+            Completeness::Incomplete { .. }
+        ));
     }
 
     #[test]
     fn unfinished_statements_are_incomplete() {
-        for code in ["let x =", "let x = 1 +", "1 +", "let v: Vec<i32> = vec![1]\n    .into_iter()\n    .collect();\nlet w = v\n    .len() *", "fn f() -> i32 { 1 }\nlet y ="] {
-            assert_eq!(completeness(code), Completeness::Incomplete { indent: String::new() }, "{code}");
+        for code in [
+            "let x =",
+            "let x = 1 +",
+            "1 +",
+            "let v: Vec<i32> = vec![1]\n    .into_iter()\n    .collect();\nlet w = v\n    .len() *",
+            "fn f() -> i32 { 1 }\nlet y =",
+        ] {
+            assert_eq!(
+                completeness(code),
+                Completeness::Incomplete {
+                    indent: String::new()
+                },
+                "{code}"
+            );
         }
     }
 
     #[test]
     fn evcxr_commands_and_items_are_complete() {
-        for code in [":dep rand = \"0.8\"\nuse rand::Rng;", ":vars", "struct P { x: i32 }\nimpl P { fn get(&self) -> i32 { self.x } }\nP { x: 1 }.get()", "let x = 1;\nx", "let y = 2"] {
+        for code in [
+            ":dep rand = \"0.8\"\nuse rand::Rng;",
+            ":vars",
+            "struct P { x: i32 }\nimpl P { fn get(&self) -> i32 { self.x } }\nP { x: 1 }.get()",
+            "let x = 1;\nx",
+            "let y = 2",
+        ] {
             assert_eq!(completeness(code), Completeness::Complete, "{code}");
         }
     }

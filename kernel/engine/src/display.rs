@@ -63,11 +63,18 @@ impl StreamParser {
             payload.push(line.to_owned());
             return Vec::new();
         }
-        if let Some(mime) = line.strip_prefix(BEGIN_CONTENT).and_then(|rest| rest.strip_prefix(' ')) {
+        if let Some(mime) = line
+            .strip_prefix(BEGIN_CONTENT)
+            .and_then(|rest| rest.strip_prefix(' '))
+        {
             self.block = Some((mime.trim().to_owned(), Vec::new()));
             return Vec::new();
         }
-        let mut events: Vec<StreamEvent> = self.take_bundle().map(StreamEvent::Display).into_iter().collect();
+        let mut events: Vec<StreamEvent> = self
+            .take_bundle()
+            .map(StreamEvent::Display)
+            .into_iter()
+            .collect();
         events.push(StreamEvent::Line(line.to_owned()));
         events
     }
@@ -88,7 +95,11 @@ impl StreamParser {
         }
         let DisplayTarget { display_id, update } = DisplayTarget::from_json(&payload);
         let blocks = std::mem::take(&mut self.bundle);
-        vec![StreamEvent::Display(Display { data: bundle_data(blocks), display_id, update })]
+        vec![StreamEvent::Display(Display {
+            data: bundle_data(blocks),
+            display_id,
+            update,
+        })]
     }
 
     fn take_bundle(&mut self) -> Option<Display> {
@@ -96,7 +107,11 @@ impl StreamParser {
             return None;
         }
         let blocks = std::mem::take(&mut self.bundle);
-        Some(Display { data: bundle_data(blocks), display_id: None, update: false })
+        Some(Display {
+            data: bundle_data(blocks),
+            display_id: None,
+            update: false,
+        })
     }
 }
 
@@ -126,7 +141,10 @@ mod tests {
     #[test]
     fn plain_lines_pass_through() {
         let mut p = StreamParser::new();
-        assert_eq!(feed_all(&mut p, "a\nb"), vec![StreamEvent::Line("a".into()), StreamEvent::Line("b".into())]);
+        assert_eq!(
+            feed_all(&mut p, "a\nb"),
+            vec![StreamEvent::Line("a".into()), StreamEvent::Line("b".into())]
+        );
         assert_eq!(p.finish(), None);
     }
 
@@ -138,7 +156,9 @@ mod tests {
             "EVCXR_BEGIN_CONTENT image/svg+xml\n<svg width=\"1\">\n</svg>\nEVCXR_END_CONTENT\nafter",
         );
         assert_eq!(events.len(), 2);
-        let StreamEvent::Display(d) = &events[0] else { panic!("{events:?}") };
+        let StreamEvent::Display(d) = &events[0] else {
+            panic!("{events:?}")
+        };
         assert_eq!(d.text("image/svg+xml"), Some("<svg width=\"1\">\n</svg>"));
         assert_eq!(d.display_id, None);
         assert_eq!(events[1], StreamEvent::Line("after".into()));
@@ -166,10 +186,15 @@ mod tests {
                     EVCXR_BEGIN_CONTENT application/vnd.d2l.display+json\n\
                     {\"display_id\": \"d2l-board-3f2a\", \"update\": false}\nEVCXR_END_CONTENT";
         let events = feed_all(&mut p, text);
-        let [StreamEvent::Display(d)] = events.as_slice() else { panic!("{events:?}") };
+        let [StreamEvent::Display(d)] = events.as_slice() else {
+            panic!("{events:?}")
+        };
         assert_eq!(d.display_id.as_deref(), Some("d2l-board-3f2a"));
         assert!(!d.update);
-        assert_eq!(d.data.keys().collect::<Vec<_>>(), vec!["image/svg+xml", "text/plain"]);
+        assert_eq!(
+            d.data.keys().collect::<Vec<_>>(),
+            vec!["image/svg+xml", "text/plain"]
+        );
         assert_eq!(p.finish(), None);
     }
 
@@ -180,7 +205,9 @@ mod tests {
                     EVCXR_BEGIN_CONTENT application/vnd.d2l.display+json\n\
                     {\"display_id\": \"b\", \"update\": true}\nEVCXR_END_CONTENT";
         let events = feed_all(&mut p, text);
-        let [StreamEvent::Display(d)] = events.as_slice() else { panic!("{events:?}") };
+        let [StreamEvent::Display(d)] = events.as_slice() else {
+            panic!("{events:?}")
+        };
         assert!(d.update);
         assert_eq!(d.display_id.as_deref(), Some("b"));
         assert_eq!(d.text("image/svg+xml"), Some("<svg>2</svg>"));
@@ -193,7 +220,9 @@ mod tests {
                     EVCXR_BEGIN_CONTENT application/vnd.d2l.display+json\n\
                     {\"display_id\": null, \"update\": true}\nEVCXR_END_CONTENT";
         let events = feed_all(&mut p, text);
-        let [StreamEvent::Display(d)] = events.as_slice() else { panic!("{events:?}") };
+        let [StreamEvent::Display(d)] = events.as_slice() else {
+            panic!("{events:?}")
+        };
         assert_eq!(d.display_id, None);
         assert!(!d.update);
         assert_eq!(d.data["application/json"], serde_json::json!({"a": [1, 2]}));

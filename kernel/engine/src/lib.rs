@@ -183,7 +183,10 @@ impl Engine {
     /// once and the first request waits only for what is still missing.
     pub fn new(options: EngineOptions) -> anyhow::Result<Engine> {
         let slot = cache::Slot::acquire(&options.cache_root)?;
-        let preload_code = options.d2l_crate.as_deref().map(|d2l| options::preload_code(d2l, options.libtorch.as_deref()));
+        let preload_code = options
+            .d2l_crate
+            .as_deref()
+            .map(|d2l| options::preload_code(d2l, options.libtorch.as_deref()));
         let (startup_tx, startup) = crossbeam_channel::unbounded();
         let (requests, requests_rx) = crossbeam_channel::unbounded();
         let worker = worker::spawn(options, slot.dir().to_owned(), startup_tx, requests_rx)?;
@@ -229,13 +232,20 @@ impl Engine {
     fn ensure_ready(&mut self, sink: &mut dyn OutputSink) -> Result<(), CellError> {
         if self.io.is_none() {
             match self.startup.recv() {
-                Ok(Startup::Ready { stdout, stderr, child }) => {
+                Ok(Startup::Ready {
+                    stdout,
+                    stderr,
+                    child,
+                }) => {
                     self.interrupter.set_child(child);
                     self.io = Some(Io { stdout, stderr });
                 }
                 Ok(Startup::Failed(message)) => return Err(CellError::new("EngineError", message)),
                 Ok(Startup::Preloaded(_)) | Err(_) => {
-                    return Err(CellError::new("EngineError", "the evaluation thread stopped"))
+                    return Err(CellError::new(
+                        "EngineError",
+                        "the evaluation thread stopped",
+                    ))
                 }
             }
         }
@@ -246,11 +256,21 @@ impl Engine {
             std::thread::spawn(move || {
                 let verdict = match startup.recv() {
                     Ok(Startup::Preloaded(result)) => result,
-                    _ => Err(CellError::new("EngineError", "the evaluation thread stopped")),
+                    _ => Err(CellError::new(
+                        "EngineError",
+                        "the evaluation thread stopped",
+                    )),
                 };
                 let _ = tx.send(verdict.map(|()| Default::default()));
             });
-            let verdict = self.pump("", rx, &crossbeam_channel::never(), &mut CollectingSink::default()).map(|_| ());
+            let verdict = self
+                .pump(
+                    "",
+                    rx,
+                    &crossbeam_channel::never(),
+                    &mut CollectingSink::default(),
+                )
+                .map(|_| ());
             self.preload_verdict(verdict, sink)?;
         } else if self.preload_failed_by_chance() {
             if let Some(code) = self.preload_code.clone() {
@@ -270,14 +290,25 @@ impl Engine {
     /// Keeps the preload's verdict. An interrupted preload stops the cell that waited for it
     /// (the next cell tries the preload again); another failure is reported, and cells run
     /// without `d2l`.
-    fn preload_verdict(&mut self, verdict: Result<(), CellError>, sink: &mut dyn OutputSink) -> Result<(), CellError> {
+    fn preload_verdict(
+        &mut self,
+        verdict: Result<(), CellError>,
+        sink: &mut dyn OutputSink,
+    ) -> Result<(), CellError> {
         let interrupted = self.interrupter.was_requested();
         self.preload = Some(verdict.map_err(|e| if interrupted { interrupted_error() } else { e }));
         match &self.preload {
             Some(Err(error)) if error.name == "Interrupted" => Err(error.clone()),
             Some(Err(error)) => {
-                let again = if self.preload_failed_by_chance() { "the next cell tries again" } else { "cells run without it" };
-                sink.stderr(&format!("d2l-kernel: loading d2l failed; {again}.\n{}\n", error.traceback.join("\n")));
+                let again = if self.preload_failed_by_chance() {
+                    "the next cell tries again"
+                } else {
+                    "cells run without it"
+                };
+                sink.stderr(&format!(
+                    "d2l-kernel: loading d2l failed; {again}.\n{}\n",
+                    error.traceback.join("\n")
+                ));
                 Ok(())
             }
             _ => Ok(()),
@@ -288,8 +319,13 @@ impl Engine {
     fn run_quietly(&mut self, code: &str) -> Result<(), CellError> {
         let (tx, rx) = crossbeam_channel::bounded(1);
         let (input, asks) = crossbeam_channel::unbounded();
-        self.send(Request::Execute { code: code.to_owned(), reply: tx, input })?;
-        self.pump("", rx, &asks, &mut CollectingSink::default()).map(|_| ())
+        self.send(Request::Execute {
+            code: code.to_owned(),
+            reply: tx,
+            input,
+        })?;
+        self.pump("", rx, &asks, &mut CollectingSink::default())
+            .map(|_| ())
     }
 
     /// Runs one cell, streaming its output to `sink`.
@@ -300,7 +336,11 @@ impl Engine {
         let result = self.ensure_ready(sink).and_then(|()| {
             let (tx, rx) = crossbeam_channel::bounded(1);
             let (input, asks) = crossbeam_channel::unbounded();
-            self.send(Request::Execute { code: code.to_owned(), reply: tx, input })?;
+            self.send(Request::Execute {
+                code: code.to_owned(),
+                reply: tx,
+                input,
+            })?;
             self.pump(code, rx, &asks, sink)
         });
         self.interrupter.set_running(false);
@@ -309,18 +349,32 @@ impl Engine {
 
     /// Completions at byte offset `pos` of `code`.
     pub fn complete(&mut self, code: &str, pos: usize) -> Result<Completions, String> {
-        self.ensure_ready(&mut CollectingSink::default()).map_err(|e| e.value)?;
+        self.ensure_ready(&mut CollectingSink::default())
+            .map_err(|e| e.value)?;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Request::Complete { code: code.to_owned(), pos, reply: tx }).map_err(|e| e.value)?;
-        rx.recv().map_err(|_| "the evaluation thread stopped".to_owned())?
+        self.send(Request::Complete {
+            code: code.to_owned(),
+            pos,
+            reply: tx,
+        })
+        .map_err(|e| e.value)?;
+        rx.recv()
+            .map_err(|_| "the evaluation thread stopped".to_owned())?
     }
 
     /// Type and docs of what is at byte offset `pos`: `(plain text, html)`, if anything.
     pub fn inspect(&mut self, code: &str, pos: usize) -> Result<Option<(String, String)>, String> {
-        self.ensure_ready(&mut CollectingSink::default()).map_err(|e| e.value)?;
+        self.ensure_ready(&mut CollectingSink::default())
+            .map_err(|e| e.value)?;
         let (tx, rx) = crossbeam_channel::bounded(1);
-        self.send(Request::Inspect { code: code.to_owned(), pos, reply: tx }).map_err(|e| e.value)?;
-        rx.recv().map_err(|_| "the evaluation thread stopped".to_owned())?
+        self.send(Request::Inspect {
+            code: code.to_owned(),
+            pos,
+            reply: tx,
+        })
+        .map_err(|e| e.value)?;
+        rx.recv()
+            .map_err(|_| "the evaluation thread stopped".to_owned())?
     }
 
     /// The source evcxr generated for the last cell (`src/lib.rs` of the work directory).
@@ -343,7 +397,10 @@ impl Engine {
         asks: &Receiver<worker::InputAsk>,
         sink: &mut dyn OutputSink,
     ) -> CellResult {
-        let io = self.io.as_ref().ok_or_else(|| CellError::new("EngineError", "engine not started"))?;
+        let io = self
+            .io
+            .as_ref()
+            .ok_or_else(|| CellError::new("EngineError", "engine not started"))?;
         let mut parser = StreamParser::new();
         let mut panic = PanicWatch::default();
         let outcome = loop {
@@ -369,7 +426,12 @@ impl Engine {
         panic.flush(sink);
         let trailing = parser.finish();
         match outcome {
-            Err(error) if error.name == "Crash" && (self.interrupter.was_requested() || error.value.contains("SIGINT")) => Err(interrupted_error()),
+            Err(error)
+                if error.name == "Crash"
+                    && (self.interrupter.was_requested() || error.value.contains("SIGINT")) =>
+            {
+                Err(interrupted_error())
+            }
             Err(error) => Err(error),
             Ok(_) if panic.seen() => Err(panic.into_error(code, &self.generated_source())),
             Ok(outputs) => Ok(result_bundle(trailing, outputs)),
@@ -392,14 +454,26 @@ fn emit(parser: &mut StreamParser, line: &str, sink: &mut dyn OutputSink) {
 
 /// The cell's result: its trailing bundle (a final expression) merged with evcxr's own
 /// outputs (command results such as `:vars`).
-fn result_bundle(trailing: Option<Display>, outputs: std::collections::BTreeMap<String, String>) -> Option<Display> {
-    let mut result = trailing.unwrap_or(Display { data: Default::default(), display_id: None, update: false });
+fn result_bundle(
+    trailing: Option<Display>,
+    outputs: std::collections::BTreeMap<String, String>,
+) -> Option<Display> {
+    let mut result = trailing.unwrap_or(Display {
+        data: Default::default(),
+        display_id: None,
+        update: false,
+    });
     for (mime, value) in display::bundle_data(outputs) {
         result.data.entry(mime).or_insert(value);
     }
     // A cell ending in a unit-valued `for`, `match` or `if` has nothing to show (like Python's
     // None), not a `()`.
-    let only_unit = result.data.len() == 1 && result.data.get("text/plain").and_then(|v| v.as_str()).is_some_and(|v| v.trim() == "()");
+    let only_unit = result.data.len() == 1
+        && result
+            .data
+            .get("text/plain")
+            .and_then(|v| v.as_str())
+            .is_some_and(|v| v.trim() == "()");
     (!result.data.is_empty() && !only_unit).then_some(result)
 }
 
@@ -437,7 +511,9 @@ impl PanicWatch {
     /// Looks at one stderr line; `true` if it belongs to a panic report (and is kept here).
     fn see(&mut self, line: &str) -> bool {
         let line = report::strip_ansi(line);
-        if self.lines.is_empty() && !(line.starts_with("thread '") && line.contains(" panicked at ")) {
+        if self.lines.is_empty()
+            && !(line.starts_with("thread '") && line.contains(" panicked at "))
+        {
             return false;
         }
         if self.lines.len() < 50 {

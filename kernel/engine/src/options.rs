@@ -61,9 +61,15 @@ pub fn preload_code(d2l_crate: &std::path::Path, libtorch: Option<&std::path::Pa
         code.push_str(":build_env LIBTORCH_CXX11_ABI=1\n");
     }
     // TOML basic strings need `\` and `"` escaped.
-    let path = d2l_crate.display().to_string().replace('\\', "\\\\").replace('"', "\\\"");
+    let path = d2l_crate
+        .display()
+        .to_string()
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"");
     code.push_str(&format!(":dep d2l = {{ path = \"{path}\" }}\n"));
     code.push_str("use d2l::prelude::*;\n");
+    // Notebooks follow D2L_SCALE; a program that depends on d2l does so only if it asks.
+    code.push_str("d2l::scale::use_env();\n");
     code
 }
 
@@ -83,7 +89,7 @@ mod tests {
         assert!(code.contains(":build_env LIBTORCH=/t\n"));
         assert!(code.contains(":dep d2l = { path = \"/x/d2l\" }\n"));
         assert!(code.contains("use d2l::prelude::*;\n"));
-        assert!(code.ends_with("use d2l::prelude::*;\n"));
+        assert!(code.ends_with("use d2l::prelude::*;\nd2l::scale::use_env();\n"));
     }
 
     #[test]

@@ -20,7 +20,11 @@ impl CellError {
     /// An error with a one-line report.
     pub fn new(name: &str, value: impl Into<String>) -> CellError {
         let value = strip_ansi(&value.into());
-        CellError { name: name.to_owned(), traceback: value.lines().map(str::to_owned).collect(), value }
+        CellError {
+            name: name.to_owned(),
+            traceback: value.lines().map(str::to_owned).collect(),
+            value,
+        }
     }
 }
 
@@ -77,7 +81,10 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
         for message in spanned {
             match &message.span {
                 Some(span) => {
-                    traceback.push(format!("  --> cell:{}:{}", span.start_line, span.start_column));
+                    traceback.push(format!(
+                        "  --> cell:{}:{}",
+                        span.start_line, span.start_column
+                    ));
                     if let Some(source) = lines.get(span.start_line.saturating_sub(1)) {
                         traceback.push(format!("   | {source}"));
                         let width = if span.end_line == span.start_line {
@@ -86,7 +93,11 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
                             1
                         };
                         let pad = " ".repeat(span.start_column.saturating_sub(1));
-                        traceback.push(format!("   | {pad}{} {}", "^".repeat(width), message.label).trim_end().to_owned());
+                        traceback.push(
+                            format!("   | {pad}{} {}", "^".repeat(width), message.label)
+                                .trim_end()
+                                .to_owned(),
+                        );
                     }
                 }
                 None => traceback.extend(message.lines.iter().map(|l| strip_ansi(l))),
@@ -97,7 +108,11 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
             traceback.extend(strip_ansi(&error.rendered()).lines().map(str::to_owned));
         }
         for help in error.help() {
-            traceback.extend(strip_ansi(&format!("help: {help}")).lines().map(str::to_owned));
+            traceback.extend(
+                strip_ansi(&format!("help: {help}"))
+                    .lines()
+                    .map(str::to_owned),
+            );
         }
         if let Some(hint) = error.evcxr_extra_hint() {
             traceback.push(format!("note: {hint}"));
@@ -112,7 +127,11 @@ pub fn compilation_error(code: &str, errors: &[evcxr::CompilationError]) -> Cell
         .filter(|e| e.level() == "error")
         .map(|e| strip_ansi(&e.message()))
         .unwrap_or_else(|| "compilation failed".to_owned());
-    CellError { name: "CompilationError".into(), value, traceback }
+    CellError {
+        name: "CompilationError".into(),
+        value,
+        traceback,
+    }
 }
 
 /// The error for a panic whose report (`thread 'main' panicked at src/lib.rs:27:1:`, the
@@ -127,8 +146,16 @@ pub fn panic_error(lines: Vec<String>, code: &str, generated: &str) -> CellError
     }
     // The note about RUST_BACKTRACE is about evcxr's process, not something a reader can use.
     traceback.retain(|l| !l.starts_with("note: run with `RUST_BACKTRACE=1`"));
-    let value = traceback.get(1).or(traceback.first()).cloned().unwrap_or_else(|| "the cell panicked".into());
-    CellError { name: "Panic".into(), value, traceback }
+    let value = traceback
+        .get(1)
+        .or(traceback.first())
+        .cloned()
+        .unwrap_or_else(|| "the cell panicked".into());
+    CellError {
+        name: "Panic".into(),
+        value,
+        traceback,
+    }
 }
 
 /// `thread 'main' panicked at src/lib.rs:L:C:` with the location moved into the cell.
@@ -142,11 +169,23 @@ fn cell_location(header: &str, code: &str, generated: &str) -> Option<String> {
     let tail = parts.next().unwrap_or("");
     let text = generated.lines().nth(line.checked_sub(1)?)?;
     let wanted = text.trim();
-    let (cell_line, source) = code.lines().enumerate().find(|(_, l)| l.trim() == wanted && !wanted.is_empty())?;
+    let (cell_line, source) = code
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.trim() == wanted && !wanted.is_empty())?;
     // The generated line may be indented differently from the cell's.
     let indent = |s: &str| s.len() - s.trim_start().len();
-    let cell_column = (column + indent(source)).checked_sub(indent(text)).filter(|&c| c > 0).unwrap_or(1);
-    Some(format!("{}cell:{}:{}:{}", &header[..at], cell_line + 1, cell_column, tail))
+    let cell_column = (column + indent(source))
+        .checked_sub(indent(text))
+        .filter(|&c| c > 0)
+        .unwrap_or(1);
+    Some(format!(
+        "{}cell:{}:{}:{}",
+        &header[..at],
+        cell_line + 1,
+        cell_column,
+        tail
+    ))
 }
 
 #[cfg(test)]
@@ -166,17 +205,24 @@ mod tests {
         let lines = vec![
             "thread 'main' panicked at src/lib.rs:3:1:".to_owned(),
             "boom".to_owned(),
-            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace".to_owned(),
+            "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace"
+                .to_owned(),
         ];
         let error = panic_error(lines, "let x = 1;\n  panic!(\"boom\");", generated);
         assert_eq!(error.name, "Panic");
         assert_eq!(error.value, "boom");
-        assert_eq!(error.traceback, ["thread 'main' panicked at cell:2:3:", "boom"]);
+        assert_eq!(
+            error.traceback,
+            ["thread 'main' panicked at cell:2:3:", "boom"]
+        );
     }
 
     #[test]
     fn a_panic_outside_the_cell_keeps_its_location() {
-        let lines = vec!["thread 'main' panicked at /x/d2l/src/lib.rs:9:5:".to_owned(), "deep".to_owned()];
+        let lines = vec![
+            "thread 'main' panicked at /x/d2l/src/lib.rs:9:5:".to_owned(),
+            "deep".to_owned(),
+        ];
         let error = panic_error(lines.clone(), "d2l::f();", "d2l::f();");
         assert_eq!(error.traceback, lines);
     }

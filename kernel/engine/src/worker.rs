@@ -34,15 +34,31 @@ pub(crate) struct InputAsk {
 
 /// Requests the engine sends.
 pub(crate) enum Request {
-    Execute { code: String, reply: Sender<Result<BTreeMap<String, String>, CellError>>, input: Sender<InputAsk> },
-    Complete { code: String, pos: usize, reply: Sender<Result<Completions, String>> },
-    Inspect { code: String, pos: usize, reply: Sender<Result<Option<(String, String)>, String>> },
+    Execute {
+        code: String,
+        reply: Sender<Result<BTreeMap<String, String>, CellError>>,
+        input: Sender<InputAsk>,
+    },
+    Complete {
+        code: String,
+        pos: usize,
+        reply: Sender<Result<Completions, String>>,
+    },
+    Inspect {
+        code: String,
+        pos: usize,
+        reply: Sender<Result<Option<(String, String)>, String>>,
+    },
 }
 
 /// What the worker reports while starting.
 pub(crate) enum Startup {
     /// The context exists: its output channels and the evaluation process.
-    Ready { stdout: Receiver<String>, stderr: Receiver<String>, child: Arc<Mutex<Child>> },
+    Ready {
+        stdout: Receiver<String>,
+        stderr: Receiver<String>,
+        child: Arc<Mutex<Child>>,
+    },
     /// The context could not be created.
     Failed(String),
     /// The prelude ran (or failed with this message).
@@ -61,12 +77,21 @@ pub(crate) fn spawn(
         .spawn(move || run(options, &work_dir, startup, requests))
 }
 
-fn run(options: EngineOptions, work_dir: &Path, startup: Sender<Startup>, requests: Receiver<Request>) {
+fn run(
+    options: EngineOptions,
+    work_dir: &Path,
+    startup: Sender<Startup>,
+    requests: Receiver<Request>,
+) {
     let lockfile = Lockfile::remember(&options, work_dir);
     let mut context = match create_context(&options, work_dir) {
         Ok((context, outputs, child)) => {
             lockfile.restore();
-            let _ = startup.send(Startup::Ready { stdout: outputs.stdout, stderr: outputs.stderr, child });
+            let _ = startup.send(Startup::Ready {
+                stdout: outputs.stdout,
+                stderr: outputs.stderr,
+                child,
+            });
             context
         }
         Err(message) => {
@@ -126,7 +151,11 @@ struct AnalysisWarmUp {
 
 impl AnalysisWarmUp {
     /// The next request, warming up first if the queue is empty and the time has come.
-    fn next_request(&mut self, context: &mut evcxr::CommandContext, requests: &Receiver<Request>) -> Option<Request> {
+    fn next_request(
+        &mut self,
+        context: &mut evcxr::CommandContext,
+        requests: &Receiver<Request>,
+    ) -> Option<Request> {
         if self.cell_served && !self.done {
             match requests.try_recv() {
                 Ok(request) => return Some(request),
@@ -144,10 +173,15 @@ impl AnalysisWarmUp {
     }
 }
 
-type Created = (evcxr::CommandContext, evcxr::EvalContextOutputs, Arc<Mutex<Child>>);
+type Created = (
+    evcxr::CommandContext,
+    evcxr::EvalContextOutputs,
+    Arc<Mutex<Child>>,
+);
 
 fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
+    let exe =
+        std::env::current_exe().map_err(|e| format!("cannot find this program's path: {e}"))?;
     let mut command = Command::new(exe);
     command.env(d2l_protocol::KERNEL_ENV, "1");
     // Cells link the standard library dynamically, and cargo's relative rpath to it breaks when
@@ -176,14 +210,23 @@ fn create_context(options: &EngineOptions, work_dir: &Path) -> Result<Created, S
             Some(previous) => std::env::set_var("EVCXR_TMPDIR", previous),
             None => std::env::remove_var("EVCXR_TMPDIR"),
         }
-        created.map_err(|e| format!("starting the evcxr evaluation context in {}: {e}", work_dir.display()))?
+        created.map_err(|e| {
+            format!(
+                "starting the evcxr evaluation context in {}: {e}",
+                work_dir.display()
+            )
+        })?
     };
     let mut eval_context = eval_context;
     // Content blocks reach the engine as lines, in order, so that displays keep their place
     // among printed text and a board can update while its cell runs (vendor patch 4).
     eval_context.set_forward_content_blocks(true);
     let child = eval_context.process_handle();
-    Ok((evcxr::CommandContext::with_eval_context(eval_context), outputs, child))
+    Ok((
+        evcxr::CommandContext::with_eval_context(eval_context),
+        outputs,
+        child,
+    ))
 }
 
 /// The `Cargo.lock` that cells build `d2l` with.
@@ -202,7 +245,10 @@ struct Lockfile {
 impl Lockfile {
     fn remember(options: &EngineOptions, work_dir: &Path) -> Lockfile {
         let path = work_dir.join("Cargo.lock");
-        let workspace = options.d2l_crate.as_ref().map(|d2l| d2l.join("..").join("Cargo.lock"));
+        let workspace = options
+            .d2l_crate
+            .as_ref()
+            .map(|d2l| d2l.join("..").join("Cargo.lock"));
         let contents = workspace
             .and_then(|lock| std::fs::read(lock).ok())
             .or_else(|| std::fs::read(&path).ok());
@@ -217,13 +263,23 @@ impl Lockfile {
     }
 }
 
-fn execute(context: &mut evcxr::CommandContext, code: &str, input: Option<&Sender<InputAsk>>) -> Result<BTreeMap<String, String>, CellError> {
+fn execute(
+    context: &mut evcxr::CommandContext,
+    code: &str,
+    input: Option<&Sender<InputAsk>>,
+) -> Result<BTreeMap<String, String>, CellError> {
     // A cell that reads stdin asks the engine, which asks its sink; no answer is end of file.
     let mut callbacks = evcxr::EvalCallbacks {
         input_reader: &|request| {
             let (answer, answered) = crossbeam_channel::bounded(1);
-            let ask = InputAsk { prompt: request.prompt, password: request.is_password, answer };
-            let line = input.and_then(|input| input.send(ask).ok()).and_then(|()| answered.recv().ok().flatten());
+            let ask = InputAsk {
+                prompt: request.prompt,
+                password: request.is_password,
+                answer,
+            };
+            let line = input
+                .and_then(|input| input.send(ask).ok())
+                .and_then(|()| answered.recv().ok().flatten());
             line.unwrap_or_else(|| evcxr::STDIN_EOF.to_owned())
         },
     };
@@ -248,7 +304,10 @@ fn execute(context: &mut evcxr::CommandContext, code: &str, input: Option<&Sende
 /// The directory of the toolchain's `libstd-*.so` (`rustc --print target-libdir`).
 fn rustc_target_libdir() -> Option<PathBuf> {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
-    let output = Command::new(rustc).args(["--print", "target-libdir"]).output().ok()?;
+    let output = Command::new(rustc)
+        .args(["--print", "target-libdir"])
+        .output()
+        .ok()?;
     let dir = String::from_utf8(output.stdout).ok()?;
     let dir = PathBuf::from(dir.trim());
     dir.is_dir().then_some(dir)
@@ -266,22 +325,34 @@ mod tests {
         std::fs::write(workspace.path().join("Cargo.lock"), "# workspace lock\n").unwrap();
         let slot = tempfile::tempdir().unwrap();
         std::fs::write(slot.path().join("Cargo.lock"), "# old slot lock\n").unwrap();
-        let options = EngineOptions { d2l_crate: Some(d2l), ..EngineOptions::default() };
+        let options = EngineOptions {
+            d2l_crate: Some(d2l),
+            ..EngineOptions::default()
+        };
         let lockfile = Lockfile::remember(&options, slot.path());
         // What evcxr's first, dependency-free cell does to the lock.
         std::fs::write(slot.path().join("Cargo.lock"), "# pruned\n").unwrap();
         lockfile.restore();
-        assert_eq!(std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(), "# workspace lock\n");
+        assert_eq!(
+            std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(),
+            "# workspace lock\n"
+        );
     }
 
     #[test]
     fn lockfile_without_a_workspace_keeps_the_slots_own() {
         let slot = tempfile::tempdir().unwrap();
         std::fs::write(slot.path().join("Cargo.lock"), "# slot lock\n").unwrap();
-        let options = EngineOptions { d2l_crate: None, ..EngineOptions::default() };
+        let options = EngineOptions {
+            d2l_crate: None,
+            ..EngineOptions::default()
+        };
         let lockfile = Lockfile::remember(&options, slot.path());
         std::fs::write(slot.path().join("Cargo.lock"), "# pruned\n").unwrap();
         lockfile.restore();
-        assert_eq!(std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(), "# slot lock\n");
+        assert_eq!(
+            std::fs::read_to_string(slot.path().join("Cargo.lock")).unwrap(),
+            "# slot lock\n"
+        );
     }
 }

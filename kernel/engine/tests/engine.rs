@@ -20,7 +20,11 @@ impl OutputSink for Recorder {
     }
     fn display(&mut self, display: &Display) {
         let id = display.display_id.as_deref().unwrap_or("-");
-        self.events.push(format!("display[{id},{}]:{}", display.update, display.text("text/plain").unwrap_or("")));
+        self.events.push(format!(
+            "display[{id},{}]:{}",
+            display.update,
+            display.text("text/plain").unwrap_or("")
+        ));
     }
 }
 
@@ -42,8 +46,17 @@ fn displays_keep_their_order_among_printed_lines(engine: &mut Engine) {
     let code = format!("println!(\"before\");\nprintln!(\"{{}}\", {first:?});\nprintln!(\"between\");\nprintln!(\"{{}}\", {update:?});\nprintln!(\"after\");");
     let (events, result) = run(engine, &code);
     assert!(result.is_ok(), "{result:?}");
-    let expected = ["out:before", "display[fig,false]:figure 1", "out:between", "display[fig,true]:figure 2", "out:after"];
-    assert_eq!(events, expected, "displays arrive where they were written, updates included");
+    let expected = [
+        "out:before",
+        "display[fig,false]:figure 1",
+        "out:between",
+        "display[fig,true]:figure 2",
+        "out:after",
+    ];
+    assert_eq!(
+        events, expected,
+        "displays arrive where they were written, updates included"
+    );
 }
 
 fn a_final_value_is_the_result(engine: &mut Engine) {
@@ -56,20 +69,33 @@ fn a_final_value_is_the_result(engine: &mut Engine) {
 fn an_idle_interrupt_keeps_variables(engine: &mut Engine) {
     let (_, result) = run(engine, "let kept = 41;");
     assert!(result.is_ok(), "{result:?}");
-    assert!(!engine.interrupter().interrupt(), "no cell runs, so there is nothing to interrupt");
+    assert!(
+        !engine.interrupter().interrupt(),
+        "no cell runs, so there is nothing to interrupt"
+    );
     let (_, result) = run(engine, "kept + 1");
-    let display = result.expect("the variable survived the interrupt").expect("a result");
+    let display = result
+        .expect("the variable survived the interrupt")
+        .expect("a result");
     assert_eq!(display.text("text/plain"), Some("42"));
 }
 
 fn a_panic_is_reported_once_at_the_cells_line(engine: &mut Engine) {
     let (events, result) = run(engine, "let a = 1;\npanic!(\"boom\");");
-    assert_eq!(events, Vec::<String>::new(), "the panic is reported by the error alone, not on stderr too");
+    assert_eq!(
+        events,
+        Vec::<String>::new(),
+        "the panic is reported by the error alone, not on stderr too"
+    );
     let error = result.expect_err("the cell panicked");
     assert_eq!(error.name, "Panic");
     assert_eq!(error.value, "boom");
     assert_eq!(error.traceback.len(), 2, "{:?}", error.traceback);
-    assert!(error.traceback[0].ends_with(" panicked at cell:2:1:"), "{:?}", error.traceback);
+    assert!(
+        error.traceback[0].ends_with(" panicked at cell:2:1:"),
+        "{:?}",
+        error.traceback
+    );
     assert_eq!(error.traceback[1], "boom");
     // Printed stderr before the panic still streams.
     let (events, result) = run(engine, "eprintln!(\"before\");\npanic!(\"again\");");
@@ -82,24 +108,42 @@ fn a_cell_reading_stdin_gets_end_of_file(engine: &mut Engine) {
     let interrupter = engine.interrupter();
     let (done, finished) = std::sync::mpsc::channel::<()>();
     let watchdog = std::thread::spawn(move || {
-        if finished.recv_timeout(std::time::Duration::from_secs(30)).is_err() {
+        if finished
+            .recv_timeout(std::time::Duration::from_secs(30))
+            .is_err()
+        {
             interrupter.interrupt();
         }
     });
-    let (_, result) = run(engine, "let mut line = String::new();\nstd::io::stdin().read_line(&mut line).unwrap()");
+    let (_, result) = run(
+        engine,
+        "let mut line = String::new();\nstd::io::stdin().read_line(&mut line).unwrap()",
+    );
     let _ = done.send(());
     watchdog.join().unwrap();
     let display = result.expect("the read returns").expect("a result");
-    assert_eq!(display.text("text/plain"), Some("0"), "the sink offers no input: end of file");
+    assert_eq!(
+        display.text("text/plain"),
+        Some("0"),
+        "the sink offers no input: end of file"
+    );
 }
 
 /// A stand-in for `d2l` whose build takes seconds, so that an interrupt can hit the preload.
 fn fake_d2l(dir: &std::path::Path, build_seconds: u64) -> std::path::PathBuf {
     let d2l = dir.join("d2l");
     std::fs::create_dir_all(d2l.join("src")).unwrap();
-    std::fs::write(d2l.join("Cargo.toml"), "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n").unwrap();
+    std::fs::write(
+        d2l.join("Cargo.toml"),
+        "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
     std::fs::write(d2l.join("build.rs"), format!("fn main() {{ std::thread::sleep(std::time::Duration::from_secs({build_seconds})); }}\n")).unwrap();
-    std::fs::write(d2l.join("src/lib.rs"), "pub mod prelude { pub const LOADED: i32 = 7; }\n").unwrap();
+    std::fs::write(
+        d2l.join("src/lib.rs"),
+        "pub mod prelude { pub const LOADED: i32 = 7; }\npub mod scale { pub fn use_env() {} }\n",
+    )
+    .unwrap();
     d2l
 }
 
@@ -108,7 +152,12 @@ fn fake_d2l(dir: &std::path::Path, build_seconds: u64) -> std::path::PathBuf {
 fn an_interrupted_preload_is_tried_again() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let d2l = fake_d2l(dir.path(), 8);
-    let options = EngineOptions { d2l_crate: Some(d2l), cache_root: dir.path().join("cache"), libtorch: None, env: Vec::new() };
+    let options = EngineOptions {
+        d2l_crate: Some(d2l),
+        cache_root: dir.path().join("cache"),
+        libtorch: None,
+        env: Vec::new(),
+    };
     let mut engine = Engine::new(options).expect("engine starts");
     let interrupter = engine.interrupter();
     let stopper = std::thread::spawn(move || {
@@ -128,35 +177,70 @@ fn an_interrupted_preload_is_tried_again() {
 fn a_reset_forgets_the_notebook_and_loads_d2l_again() {
     let dir = tempfile::tempdir().expect("temporary directory");
     let d2l = fake_d2l(dir.path(), 0);
-    let options = EngineOptions { d2l_crate: Some(d2l), cache_root: dir.path().join("cache"), libtorch: None, env: Vec::new() };
+    let options = EngineOptions {
+        d2l_crate: Some(d2l),
+        cache_root: dir.path().join("cache"),
+        libtorch: None,
+        env: Vec::new(),
+    };
     let mut engine = Engine::new(options).expect("engine starts");
-    for code in ["let old = 1;", "fn helper() -> i32 { 2 }", "use std::collections::HashMap;"] {
+    for code in [
+        "let old = 1;",
+        "fn helper() -> i32 { 2 }",
+        "use std::collections::HashMap;",
+    ] {
         let (_, result) = run(&mut engine, code);
         assert!(result.is_ok(), "{code}: {result:?}");
     }
     engine.reset().expect("the engine resets");
     for gone in ["old", "helper()", "HashMap::<i32, i32>::new().len()"] {
         let (_, result) = run(&mut engine, gone);
-        assert_eq!(result.expect_err(gone).name, "CompilationError", "{gone} is gone after the reset");
+        assert_eq!(
+            result.expect_err(gone).name,
+            "CompilationError",
+            "{gone} is gone after the reset"
+        );
     }
     let (_, result) = run(&mut engine, "LOADED");
-    let display = result.expect("d2l's prelude is loaded again").expect("a result");
+    let display = result
+        .expect("d2l's prelude is loaded again")
+        .expect("a result");
     assert_eq!(display.text("text/plain"), Some("7"));
 }
+
+/// A test of this harness: its name and the function that runs it on the shared engine.
+type NamedTest = (&'static str, fn(&mut Engine));
 
 fn main() {
     d2l_engine::runtime_hook();
     let filter: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with('-'));
     let wanted = |name: &str| filter.as_deref().is_none_or(|f| name.contains(f));
     let cache = tempfile::tempdir().expect("temporary cache");
-    let options = EngineOptions { d2l_crate: None, cache_root: cache.path().to_owned(), libtorch: None, env: Vec::new() };
+    let options = EngineOptions {
+        d2l_crate: None,
+        cache_root: cache.path().to_owned(),
+        libtorch: None,
+        env: Vec::new(),
+    };
     let mut engine = Engine::new(options).expect("engine starts");
-    let tests: [(&str, fn(&mut Engine)); 5] = [
-        ("displays_keep_their_order_among_printed_lines", displays_keep_their_order_among_printed_lines),
+    let tests: [NamedTest; 5] = [
+        (
+            "displays_keep_their_order_among_printed_lines",
+            displays_keep_their_order_among_printed_lines,
+        ),
         ("a_final_value_is_the_result", a_final_value_is_the_result),
-        ("an_idle_interrupt_keeps_variables", an_idle_interrupt_keeps_variables),
-        ("a_panic_is_reported_once_at_the_cells_line", a_panic_is_reported_once_at_the_cells_line),
-        ("a_cell_reading_stdin_gets_end_of_file", a_cell_reading_stdin_gets_end_of_file),
+        (
+            "an_idle_interrupt_keeps_variables",
+            an_idle_interrupt_keeps_variables,
+        ),
+        (
+            "a_panic_is_reported_once_at_the_cells_line",
+            a_panic_is_reported_once_at_the_cells_line,
+        ),
+        (
+            "a_cell_reading_stdin_gets_end_of_file",
+            a_cell_reading_stdin_gets_end_of_file,
+        ),
     ];
     for (name, test) in tests {
         if wanted(name) {

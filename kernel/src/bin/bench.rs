@@ -35,7 +35,10 @@ fn main() -> anyhow::Result<()> {
     println!("load average at start: {}", load_average());
     let warm_start = Instant::now();
     run_side("warm-up")?;
-    println!("cache warm-up (ours, not measured): {:.2} s", warm_start.elapsed().as_secs_f64());
+    println!(
+        "cache warm-up (ours, not measured): {:.2} s",
+        warm_start.elapsed().as_secs_f64()
+    );
     let (ours_first, ours_cells, ours_let) = run_side("ours")?;
     let (theirs_first, theirs_cells, _) = run_side("evcxr")?;
 
@@ -48,7 +51,9 @@ fn main() -> anyhow::Result<()> {
     report("evcxr CommandContext, fresh temp dir     ", theirs_first);
     ratios(ours_first, theirs_first, "ours <= 3 s");
     if let Some(first_let) = ours_let {
-        println!("first `let` cell, sent right after the first cell (waits for the analysis warm-up):");
+        println!(
+            "first `let` cell, sent right after the first cell (waits for the analysis warm-up):"
+        );
         report("d2l-kernel engine", first_let);
     }
     println!("load average at end: {}", load_average());
@@ -61,10 +66,26 @@ fn run_side(side: &str) -> anyhow::Result<(Cost, Cost, Option<Cost>)> {
     let exe = std::env::current_exe()?;
     let output = Command::new(exe).args(["--side", side]).output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(output.status.success(), "side {side} failed: {}\n{}", stdout, String::from_utf8_lossy(&output.stderr));
-    let line = stdout.lines().rev().find(|l| l.starts_with("costs ")).ok_or_else(|| anyhow::anyhow!("side {side} printed no costs: {stdout}"))?;
-    let numbers: Vec<f64> = line.split_whitespace().skip(1).map(str::parse).collect::<Result<_, _>>()?;
-    let cost = |i: usize| Cost { wall: Duration::from_secs_f64(numbers[i]), cpu: Duration::from_secs_f64(numbers[i + 1]) };
+    anyhow::ensure!(
+        output.status.success(),
+        "side {side} failed: {}\n{}",
+        stdout,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let line = stdout
+        .lines()
+        .rev()
+        .find(|l| l.starts_with("costs "))
+        .ok_or_else(|| anyhow::anyhow!("side {side} printed no costs: {stdout}"))?;
+    let numbers: Vec<f64> = line
+        .split_whitespace()
+        .skip(1)
+        .map(str::parse)
+        .collect::<Result<_, _>>()?;
+    let cost = |i: usize| Cost {
+        wall: Duration::from_secs_f64(numbers[i]),
+        cpu: Duration::from_secs_f64(numbers[i + 1]),
+    };
     Ok((cost(0), cost(2), (numbers.len() >= 6).then(|| cost(4))))
 }
 
@@ -76,13 +97,17 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         "warm-up" => {
             let mut engine = Engine::new(EngineOptions::default())?;
             engine.wait_ready().map_err(|e| anyhow::anyhow!("{e}"))?;
-            let zero = Cost { wall: Duration::ZERO, cpu: Duration::ZERO };
+            let zero = Cost {
+                wall: Duration::ZERO,
+                cpu: Duration::ZERO,
+            };
             (zero, vec![zero])
         }
         "ours" => {
             let (first, engine) = measure(ready_engine_timed_first_cell);
             let mut engine = engine?;
-            let (cost, result) = measure(|| engine.execute("let bench_x = 1;", &mut CollectingSink::default()));
+            let (cost, result) =
+                measure(|| engine.execute("let bench_x = 1;", &mut CollectingSink::default()));
             anyhow::ensure!(result.is_ok(), "the `let` cell failed: {result:?}");
             first_let = Some(cost);
             // A preload that failed (say, a binary built in another checkout whose `d2l/` is
@@ -97,14 +122,24 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
             let cells = repeat(|| {
                 let mut sink = CollectingSink::default();
                 let result = engine.execute("1 + 1", &mut sink);
-                assert_eq!(result.ok().flatten().and_then(|d| d.text("text/plain").map(str::to_owned)).as_deref(), Some("2"));
+                assert_eq!(
+                    result
+                        .ok()
+                        .flatten()
+                        .and_then(|d| d.text("text/plain").map(str::to_owned))
+                        .as_deref(),
+                    Some("2")
+                );
             });
             (first, cells)
         }
         "evcxr" => {
             let (first, context) = measure(|| -> anyhow::Result<evcxr::CommandContext> {
-                let (mut context, _outputs) = evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
-                context.execute("1 + 1").map_err(|e| anyhow::anyhow!("{e}"))?;
+                let (mut context, _outputs) =
+                    evcxr::CommandContext::new().map_err(|e| anyhow::anyhow!("{e}"))?;
+                context
+                    .execute("1 + 1")
+                    .map_err(|e| anyhow::anyhow!("{e}"))?;
                 Ok(context)
             });
             let mut context = context?;
@@ -117,7 +152,13 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         other => anyhow::bail!("unknown side {other:?} (warm-up, ours or evcxr)"),
     };
     let cells = median(&cells);
-    let mut line = format!("costs {} {} {} {}", first.wall.as_secs_f64(), first.cpu.as_secs_f64(), cells.wall.as_secs_f64(), cells.cpu.as_secs_f64());
+    let mut line = format!(
+        "costs {} {} {} {}",
+        first.wall.as_secs_f64(),
+        first.cpu.as_secs_f64(),
+        cells.wall.as_secs_f64(),
+        cells.cpu.as_secs_f64()
+    );
     if let Some(cost) = first_let {
         line += &format!(" {} {}", cost.wall.as_secs_f64(), cost.cpu.as_secs_f64());
     }
@@ -133,7 +174,11 @@ struct Cost {
 }
 
 fn report(label: &str, cost: Cost) {
-    println!("  {label}: {:.3} s wall, {:.3} s CPU", cost.wall.as_secs_f64(), cost.cpu.as_secs_f64());
+    println!(
+        "  {label}: {:.3} s wall, {:.3} s CPU",
+        cost.wall.as_secs_f64(),
+        cost.cpu.as_secs_f64()
+    );
 }
 
 fn ratios(ours: Cost, theirs: Cost, target: &str) {
@@ -148,14 +193,22 @@ fn ratios(ours: Cost, theirs: Cost, target: &str) {
 fn ready_engine_timed_first_cell() -> anyhow::Result<Engine> {
     let mut engine = Engine::new(EngineOptions::default())?;
     let mut sink = CollectingSink::default();
-    engine.execute("1 + 1", &mut sink).map_err(|e| anyhow::anyhow!("{e}"))?;
+    engine
+        .execute("1 + 1", &mut sink)
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(engine)
 }
 
 fn measure<T>(work: impl FnOnce() -> T) -> (Cost, T) {
     let (start, cpu_start) = (Instant::now(), cpu_time());
     let value = work();
-    (Cost { wall: start.elapsed(), cpu: cpu_time().saturating_sub(cpu_start) }, value)
+    (
+        Cost {
+            wall: start.elapsed(),
+            cpu: cpu_time().saturating_sub(cpu_start),
+        },
+        value,
+    )
 }
 
 fn repeat(mut cell: impl FnMut()) -> Vec<Cost> {
@@ -168,7 +221,10 @@ fn median(costs: &[Cost]) -> Cost {
     let mut cpus: Vec<Duration> = costs.iter().map(|c| c.cpu).collect();
     walls.sort();
     cpus.sort();
-    Cost { wall: walls[walls.len() / 2], cpu: cpus[cpus.len() / 2] }
+    Cost {
+        wall: walls[walls.len() / 2],
+        cpu: cpus[cpus.len() / 2],
+    }
 }
 
 fn ratio(a: Duration, b: Duration) -> f64 {

@@ -68,9 +68,13 @@ mod tests {
     fn reads_a_connection_file() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("k.json");
-        std::fs::write(&path, r#"{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4,
+        std::fs::write(
+            &path,
+            r#"{"shell_port": 1, "iopub_port": 2, "stdin_port": 3, "control_port": 4,
             "hb_port": 5, "ip": "127.0.0.1", "key": "abc", "transport": "tcp",
-            "signature_scheme": "hmac-sha256", "kernel_name": "d2l-rust"}"#).unwrap();
+            "signature_scheme": "hmac-sha256", "kernel_name": "d2l-rust"}"#,
+        )
+        .unwrap();
         let info = ConnectionInfo::read(&path).unwrap();
         assert_eq!(info.endpoint(info.control_port), "tcp://127.0.0.1:4");
         assert_eq!(info.key, "abc");

@@ -28,13 +28,17 @@ impl Stdin {
     /// channel is gone or an interrupt comes first.
     fn ask(&self, parent: &Message, prompt: &str, password: bool) -> Option<String> {
         let interrupts = self.interrupts.load(Ordering::SeqCst);
-        let request = parent.reply("input_request", json!({"prompt": prompt, "password": password}));
+        let request = parent.reply(
+            "input_request",
+            json!({"prompt": prompt, "password": password}),
+        );
         let (answer, answered) = std::sync::mpsc::channel();
         self.requests.send((request, answer)).ok()?;
         loop {
             match answered.recv_timeout(std::time::Duration::from_millis(100)) {
                 Ok(value) => return value,
-                Err(std::sync::mpsc::RecvTimeoutError::Timeout) if self.interrupts.load(Ordering::SeqCst) == interrupts => {}
+                Err(std::sync::mpsc::RecvTimeoutError::Timeout)
+                    if self.interrupts.load(Ordering::SeqCst) == interrupts => {}
                 Err(_) => return None,
             }
         }
@@ -75,7 +79,12 @@ impl Kernel {
     /// A kernel over `engine`; cells that read stdin ask through `stdin` when the request
     /// allows it (`allow_stdin`), and get end of file otherwise.
     pub fn new(engine: Engine, stdin: Option<Stdin>) -> Kernel {
-        Kernel { engine, stdin, execution_count: 0, history: History::default() }
+        Kernel {
+            engine,
+            stdin,
+            execution_count: 0,
+            history: History::default(),
+        }
     }
 
     /// Handles one shell request; `None` for message types without a reply.
@@ -88,7 +97,9 @@ impl Kernel {
                 let code = content["code"].as_str().unwrap_or("");
                 let body = match completeness(code) {
                     Completeness::Complete => json!({"status": "complete"}),
-                    Completeness::Incomplete { indent } => json!({"status": "incomplete", "indent": indent}),
+                    Completeness::Incomplete { indent } => {
+                        json!({"status": "incomplete", "indent": indent})
+                    }
                     Completeness::Invalid => json!({"status": "invalid"}),
                 };
                 request.reply("is_complete_reply", body)
@@ -99,7 +110,9 @@ impl Kernel {
                 "history_reply",
                 json!({"status": "ok", "history": self.history.query(content)}),
             ),
-            "comm_info_request" => request.reply("comm_info_reply", json!({"status": "ok", "comms": {}})),
+            "comm_info_request" => {
+                request.reply("comm_info_reply", json!({"status": "ok", "comms": {}}))
+            }
             _ => return None,
         };
         Some(reply)
@@ -113,10 +126,22 @@ impl Kernel {
             self.execution_count += 1;
         }
         let count = self.execution_count;
-        publish(iopub, request.child("execute_input", json!({"code": code, "execution_count": count})));
+        publish(
+            iopub,
+            request.child(
+                "execute_input",
+                json!({"code": code, "execution_count": count}),
+            ),
+        );
         let allow_stdin = request.content["allow_stdin"].as_bool().unwrap_or(false);
         let stdin = self.stdin.as_ref().filter(|_| allow_stdin);
-        let mut sink = IopubSink { iopub, request, silent, stdin, text: String::new() };
+        let mut sink = IopubSink {
+            iopub,
+            request,
+            silent,
+            stdin,
+            text: String::new(),
+        };
         let outcome = self.engine.execute(code, &mut sink);
         let mut output_text = std::mem::take(&mut sink.text);
         let reply = match outcome {
@@ -126,11 +151,17 @@ impl Kernel {
                         output_text.push_str(text);
                     }
                     if !silent {
-                        publish(iopub, request.child("execute_result", json!({
-                            "execution_count": count,
-                            "data": result.data,
-                            "metadata": {},
-                        })));
+                        publish(
+                            iopub,
+                            request.child(
+                                "execute_result",
+                                json!({
+                                    "execution_count": count,
+                                    "data": result.data,
+                                    "metadata": {},
+                                }),
+                            ),
+                        );
                     }
                 }
                 json!({"status": "ok", "execution_count": count, "user_expressions": {}, "payload": []})
@@ -155,7 +186,9 @@ impl Kernel {
 
     fn complete(&mut self, content: &Value) -> Value {
         let code = content["code"].as_str().unwrap_or("");
-        let cursor = content["cursor_pos"].as_u64().map_or(code.chars().count(), |c| c as usize);
+        let cursor = content["cursor_pos"]
+            .as_u64()
+            .map_or(code.chars().count(), |c| c as usize);
         let byte_pos = char_to_byte(code, cursor);
         match self.engine.complete(code, byte_pos) {
             Ok(found) => json!({
@@ -165,13 +198,17 @@ impl Kernel {
                 "cursor_end": byte_to_char(code, found.end),
                 "metadata": {},
             }),
-            Err(_) => json!({"status": "ok", "matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {}}),
+            Err(_) => {
+                json!({"status": "ok", "matches": [], "cursor_start": cursor, "cursor_end": cursor, "metadata": {}})
+            }
         }
     }
 
     fn inspect(&mut self, content: &Value) -> Value {
         let code = content["code"].as_str().unwrap_or("");
-        let cursor = content["cursor_pos"].as_u64().map_or(code.chars().count(), |c| c as usize);
+        let cursor = content["cursor_pos"]
+            .as_u64()
+            .map_or(code.chars().count(), |c| c as usize);
         let byte_pos = char_to_byte(code, cursor);
         // Hover looks at the expression ending at the cursor: extend to the end of the word.
         let end = code[byte_pos..]
@@ -194,7 +231,10 @@ pub fn publish(iopub: &Iopub, message: Message) {
 
 /// Publishes `status` (`busy` or `idle`) with `parent` as its parent.
 pub fn status(iopub: &Iopub, parent: &Message, state: &str) {
-    publish(iopub, parent.child("status", json!({"execution_state": state})));
+    publish(
+        iopub,
+        parent.child("status", json!({"execution_state": state})),
+    );
 }
 
 /// Turns engine output into IOPub messages as it happens.
@@ -212,7 +252,11 @@ impl IopubSink<'_> {
     fn stream(&mut self, name: &str, text: &str) {
         self.text.push_str(text);
         if !self.silent {
-            publish(self.iopub, self.request.child("stream", json!({"name": name, "text": text})));
+            publish(
+                self.iopub,
+                self.request
+                    .child("stream", json!({"name": name, "text": text})),
+            );
         }
     }
 }
@@ -235,18 +279,30 @@ impl OutputSink for IopubSink<'_> {
         if let Some(id) = &display.display_id {
             transient.insert("display_id".into(), json!(id));
         }
-        let msg_type = if display.update { "update_display_data" } else { "display_data" };
-        publish(self.iopub, self.request.child(msg_type, json!({
-            "data": display.data,
-            "metadata": {},
-            "transient": transient,
-        })));
+        let msg_type = if display.update {
+            "update_display_data"
+        } else {
+            "display_data"
+        };
+        publish(
+            self.iopub,
+            self.request.child(
+                msg_type,
+                json!({
+                    "data": display.data,
+                    "metadata": {},
+                    "transient": transient,
+                }),
+            ),
+        );
     }
 }
 
 /// Jupyter counts cursor positions in Unicode code points; Rust strings in bytes.
 pub fn char_to_byte(text: &str, chars: usize) -> usize {
-    text.char_indices().nth(chars).map_or(text.len(), |(i, _)| i)
+    text.char_indices()
+        .nth(chars)
+        .map_or(text.len(), |(i, _)| i)
 }
 
 /// The code-point offset of byte offset `byte` (clamped to the text).

@@ -14,7 +14,8 @@ pub struct History {
 impl History {
     /// Records one executed cell.
     pub fn push(&mut self, line: i64, input: &str, output: &str) {
-        self.entries.push((line, input.to_owned(), output.to_owned()));
+        self.entries
+            .push((line, input.to_owned(), output.to_owned()));
     }
 
     /// Answers a `history_request` content with the `history` list of the reply.
@@ -24,15 +25,23 @@ impl History {
         let selected: Vec<&(i64, String, String)> = match request["hist_access_type"].as_str() {
             Some("range") => {
                 let start = request["start"].as_i64().unwrap_or(0);
-                let stop = request["stop"].as_i64().filter(|&s| s > 0).unwrap_or(i64::MAX);
-                self.entries.iter().filter(|(line, ..)| *line >= start && *line < stop).collect()
+                let stop = request["stop"]
+                    .as_i64()
+                    .filter(|&s| s > 0)
+                    .unwrap_or(i64::MAX);
+                self.entries
+                    .iter()
+                    .filter(|(line, ..)| *line >= start && *line < stop)
+                    .collect()
             }
             Some("search") => {
                 let pattern = request["pattern"].as_str().unwrap_or("*");
                 let unique = request["unique"].as_bool().unwrap_or(false);
                 let mut hits: Vec<&(i64, String, String)> = Vec::new();
                 for entry in self.entries.iter().rev() {
-                    if glob_match(pattern, &entry.1) && !(unique && hits.iter().any(|h| h.1 == entry.1)) {
+                    if glob_match(pattern, &entry.1)
+                        && !(unique && hits.iter().any(|h| h.1 == entry.1))
+                    {
                         hits.push(entry);
                     }
                 }
@@ -99,12 +108,17 @@ mod tests {
     fn tail_range_search() {
         let h = sample();
         let tail = h.query(&json!({"hist_access_type": "tail", "n": 2, "output": false}));
-        assert_eq!(tail, vec![json!([1, 2, "let x = 3;"]), json!([1, 3, "1 + 1"])]);
-        let range = h.query(&json!({"hist_access_type": "range", "start": 2, "stop": 3, "output": true}));
+        assert_eq!(
+            tail,
+            vec![json!([1, 2, "let x = 3;"]), json!([1, 3, "1 + 1"])]
+        );
+        let range =
+            h.query(&json!({"hist_access_type": "range", "start": 2, "stop": 3, "output": true}));
         assert_eq!(range, vec![json!([1, 2, ["let x = 3;", ""]])]);
         let all = h.query(&json!({"hist_access_type": "search", "pattern": "1*"}));
         assert_eq!(all.len(), 2);
-        let unique = h.query(&json!({"hist_access_type": "search", "pattern": "1*", "unique": true}));
+        let unique =
+            h.query(&json!({"hist_access_type": "search", "pattern": "1*", "unique": true}));
         assert_eq!(unique, vec![json!([1, 3, "1 + 1"])]);
     }
 

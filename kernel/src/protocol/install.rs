@@ -96,12 +96,18 @@ mod tests {
         let dir = install(&location, Path::new("/opt/d2l-kernel")).unwrap();
         assert_eq!(dir, prefix.path().join("share/jupyter/kernels/d2l-rust"));
         let spec: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(dir.join("kernel.json")).unwrap()).unwrap();
+            serde_json::from_str(&std::fs::read_to_string(dir.join("kernel.json")).unwrap())
+                .unwrap();
         assert_eq!(spec["display_name"], "Rust (d2l)");
         assert_eq!(spec["argv"][0], "/opt/d2l-kernel");
         assert_eq!(spec["argv"][2], "{connection_file}");
-        assert_eq!(spec["interrupt_mode"], "message", "interrupts travel as messages, not SIGINT");
-        assert!(std::fs::read(dir.join("logo-64x64.png")).unwrap().starts_with(b"\x89PNG"));
+        assert_eq!(
+            spec["interrupt_mode"], "message",
+            "interrupts travel as messages, not SIGINT"
+        );
+        assert!(std::fs::read(dir.join("logo-64x64.png"))
+            .unwrap()
+            .starts_with(b"\x89PNG"));
         uninstall(&location).unwrap();
         assert!(!dir.exists());
         assert!(uninstall(&location).is_err());

@@ -35,14 +35,18 @@ impl Message {
         let identities = frames[..split].to_vec();
         let rest = &frames[split + 1..];
         if rest.len() < 5 {
-            bail!("message with {} frames after the delimiter, expected at least 5", rest.len());
+            bail!(
+                "message with {} frames after the delimiter, expected at least 5",
+                rest.len()
+            );
         }
         let signed: Vec<&[u8]> = rest[1..5].iter().map(|f| f.as_ref()).collect();
         if !signer.verify(&rest[0], &signed) {
             bail!("message with a bad signature");
         }
         let parse = |i: usize, what: &str| -> Result<Value> {
-            serde_json::from_slice(&rest[i]).with_context(|| format!("parsing the {what} of a message"))
+            serde_json::from_slice(&rest[i])
+                .with_context(|| format!("parsing the {what} of a message"))
         };
         Ok(Message {
             identities,
@@ -55,10 +59,15 @@ impl Message {
 
     /// The wire frames of this message, signed.
     pub fn to_frames(&self, signer: &Signer) -> Vec<Bytes> {
-        let parts: Vec<Vec<u8>> = [&self.header, &self.parent_header, &self.metadata, &self.content]
-            .iter()
-            .map(|v| serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()))
-            .collect();
+        let parts: Vec<Vec<u8>> = [
+            &self.header,
+            &self.parent_header,
+            &self.metadata,
+            &self.content,
+        ]
+        .iter()
+        .map(|v| serde_json::to_vec(v).unwrap_or_else(|_| b"{}".to_vec()))
+        .collect();
         let signature = signer.sign(&parts.iter().map(Vec::as_slice).collect::<Vec<_>>());
         let mut frames = self.identities.clone();
         frames.push(Bytes::from_static(DELIMITER));

@@ -51,7 +51,10 @@ pub async fn serve(info: ConnectionInfo, options: EngineOptions) -> Result<()> {
     let interrupter_for_signal = interrupter.clone();
     let (stdin_requests, stdin_queue) = tokio::sync::mpsc::unbounded_channel();
     let interrupts = Arc::new(AtomicU64::new(0));
-    let asker = dispatch::Stdin { requests: stdin_requests, interrupts: interrupts.clone() };
+    let asker = dispatch::Stdin {
+        requests: stdin_requests,
+        interrupts: interrupts.clone(),
+    };
     let kernel = Arc::new(Mutex::new(Kernel::new(engine, Some(asker))));
 
     let (iopub, mut iopub_queue) = tokio::sync::mpsc::unbounded_channel::<Message>();
@@ -97,7 +100,15 @@ pub async fn serve(info: ConnectionInfo, options: EngineOptions) -> Result<()> {
 
     let (stop, mut stopped) = tokio::sync::mpsc::unbounded_channel::<()>();
     tasks.spawn(async move {
-        serve_control(control, control_signer, control_iopub, interrupter, interrupts, stop).await;
+        serve_control(
+            control,
+            control_signer,
+            control_iopub,
+            interrupter,
+            interrupts,
+            stop,
+        )
+        .await;
         // A shutdown request: stay until the process ends.
         std::future::pending::<&str>().await
     });
@@ -136,7 +147,12 @@ fn exit_on_panic() {
     }));
 }
 
-async fn serve_shell(mut shell: RouterSocket, signer: Signer, iopub: Iopub, kernel: Arc<Mutex<Kernel>>) {
+async fn serve_shell(
+    mut shell: RouterSocket,
+    signer: Signer,
+    iopub: Iopub,
+    kernel: Arc<Mutex<Kernel>>,
+) {
     loop {
         let frames = match shell.recv().await {
             Ok(frames) => frames,
@@ -154,7 +170,8 @@ async fn serve_shell(mut shell: RouterSocket, signer: Signer, iopub: Iopub, kern
             }
         };
         status(&iopub, &request, "busy");
-        let (kernel, iopub_for_handler, request_for_handler) = (kernel.clone(), iopub.clone(), request.clone());
+        let (kernel, iopub_for_handler, request_for_handler) =
+            (kernel.clone(), iopub.clone(), request.clone());
         let reply = tokio::task::spawn_blocking(move || {
             let mut kernel = kernel.lock().unwrap_or_else(|e| e.into_inner());
             kernel.handle_shell(&request_for_handler, &iopub_for_handler)
@@ -209,9 +226,14 @@ async fn serve_control(
                 stopping = true;
                 interrupter.interrupt();
                 let restart = request.content["restart"].as_bool().unwrap_or(false);
-                Some(request.reply("shutdown_reply", json!({"status": "ok", "restart": restart})))
+                Some(request.reply(
+                    "shutdown_reply",
+                    json!({"status": "ok", "restart": restart}),
+                ))
             }
-            "kernel_info_request" => Some(request.reply("kernel_info_reply", dispatch::kernel_info())),
+            "kernel_info_request" => {
+                Some(request.reply("kernel_info_reply", dispatch::kernel_info()))
+            }
             _ => None,
         };
         if let Some(reply) = reply {
@@ -255,7 +277,8 @@ async fn serve_stdin(mut stdin: RouterSocket, signer: Signer, mut requests: Stdi
     }
 }
 
-type StdinQueue = tokio::sync::mpsc::UnboundedReceiver<(Message, std::sync::mpsc::Sender<Option<String>>)>;
+type StdinQueue =
+    tokio::sync::mpsc::UnboundedReceiver<(Message, std::sync::mpsc::Sender<Option<String>>)>;
 
 async fn send(socket: &mut RouterSocket, message: &Message, signer: &Signer) {
     match ZmqMessage::try_from(message.to_frames(signer)) {
@@ -264,7 +287,10 @@ async fn send(socket: &mut RouterSocket, message: &Message, signer: &Signer) {
                 eprintln!("d2l-kernel: could not send {}: {error}", message.msg_type());
             }
         }
-        Err(error) => eprintln!("d2l-kernel: could not frame {}: {error}", message.msg_type()),
+        Err(error) => eprintln!(
+            "d2l-kernel: could not frame {}: {error}",
+            message.msg_type()
+        ),
     }
 }
 
@@ -281,7 +307,12 @@ async fn watch_sigint(interrupter: Interrupter, interrupts: Arc<AtomicU64>) {
     }
 }
 
-async fn bind<S: Socket>(socket: &mut S, info: &ConnectionInfo, port: u16, name: &str) -> Result<()> {
+async fn bind<S: Socket>(
+    socket: &mut S,
+    info: &ConnectionInfo,
+    port: u16,
+    name: &str,
+) -> Result<()> {
     let endpoint = info.endpoint(port);
     socket
         .bind(&endpoint)

@@ -37,7 +37,9 @@ impl Signer {
         match &self.key {
             None => true,
             Some(mac) => {
-                let Ok(expected) = hex::decode(signature) else { return false };
+                let Ok(expected) = hex::decode(signature) else {
+                    return false;
+                };
                 let mut mac = mac.clone();
                 for frame in frames {
                     mac.update(frame);
@@ -57,7 +59,10 @@ mod tests {
         // RFC 4231 test case 2: key "Jefe", data "what do ya want for nothing?".
         let signer = Signer::new("Jefe");
         let sig = signer.sign(&[b"what do ya want ", b"for nothing?"]);
-        assert_eq!(sig, "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        assert_eq!(
+            sig,
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
         assert!(signer.verify(sig.as_bytes(), &[b"what do ya want for nothing?"]));
         assert!(!signer.verify(sig.as_bytes(), &[b"what do ya want for something?"]));
     }

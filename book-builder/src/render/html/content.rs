@@ -21,7 +21,9 @@ impl Ctx<'_> {
     pub fn dest_url(&self, dest: &Dest) -> String {
         match dest {
             Dest::Page { page, id } if *page == self.page => format!("#{id}"),
-            Dest::Page { page, id } => format!("{}{}.html#{id}", self.root, self.book.pages[*page].stem),
+            Dest::Page { page, id } => {
+                format!("{}{}.html#{id}", self.root, self.book.pages[*page].stem)
+            }
             Dest::Bib(key) => match self.book.bibliography_page() {
                 Some(page) if page == self.page => format!("#bib-{key}"),
                 Some(page) => format!("{}{}.html#bib-{key}", self.root, self.book.pages[page].stem),
@@ -52,18 +54,36 @@ pub fn render_blocks(ctx: &Ctx, blocks: &[Block]) -> String {
             i += 1;
         }
         let group = &blocks[start..i];
-        let present: Vec<&String> = tabs.iter().filter(|t| group.iter().any(|b| b.tabs.names(tabs).contains(&t.as_str()))).collect();
+        let present: Vec<&String> = tabs
+            .iter()
+            .filter(|t| {
+                group
+                    .iter()
+                    .any(|b| b.tabs.names(tabs).contains(&t.as_str()))
+            })
+            .collect();
         out.push_str("<div class=\"tab-group\">\n<div class=\"tab-bar\" role=\"tablist\">");
         for (k, t) in present.iter().enumerate() {
-            let (class, selected) = if k == 0 { (" active", "true") } else { ("", "false") };
+            let (class, selected) = if k == 0 {
+                (" active", "true")
+            } else {
+                ("", "false")
+            };
             out.push_str(&format!("<button class=\"tab-button{class}\" type=\"button\" data-tab=\"{}\" role=\"tab\" aria-selected=\"{selected}\">{}</button>", esc(t), esc(t)));
         }
         out.push_str("</div>\n");
         let shown = present.first().map(|s| s.as_str()).unwrap_or("");
         for b in group {
             let names = b.tabs.names(tabs);
-            let hidden = if names.contains(&shown) { "" } else { " hidden" };
-            out.push_str(&format!("<div class=\"tab-pane\" data-tab=\"{}\"{hidden}>\n", esc(&names.join(" "))));
+            let hidden = if names.contains(&shown) {
+                ""
+            } else {
+                " hidden"
+            };
+            out.push_str(&format!(
+                "<div class=\"tab-pane\" data-tab=\"{}\"{hidden}>\n",
+                esc(&names.join(" "))
+            ));
             render_block(ctx, b, &mut out);
             out.push_str("</div>\n");
         }
@@ -74,7 +94,9 @@ pub fn render_blocks(ctx: &Ctx, blocks: &[Block]) -> String {
 
 fn number_span(out: &mut String, prefix: &str, anchor: &Anchor) {
     if let Some(n) = &anchor.number {
-        out.push_str(&format!("<span class=\"caption-number\">{prefix}{n}</span> "));
+        out.push_str(&format!(
+            "<span class=\"caption-number\">{prefix}{n}</span> "
+        ));
     }
 }
 
@@ -115,7 +137,10 @@ fn render_block(ctx: &Ctx, block: &Block, out: &mut String) {
             out.push('\n');
         }
         BlockKind::Table(t) => {
-            out.push_str(&format!("<figure class=\"table\" id=\"{}\">\n<figcaption>", esc(&t.anchor.id)));
+            out.push_str(&format!(
+                "<figure class=\"table\" id=\"{}\">\n<figcaption>",
+                esc(&t.anchor.id)
+            ));
             number_span(out, "Table ", &t.anchor);
             out.push_str(&strip_p(&inline_html(ctx, &t.caption)));
             out.push_str("</figcaption>\n<div class=\"table-scroll\">");
@@ -129,12 +154,19 @@ fn render_block(ctx: &Ctx, block: &Block, out: &mut String) {
 }
 
 fn strip_p(html: &str) -> String {
-    html.trim().trim_start_matches("<p>").trim_end_matches("</p>").to_string()
+    html.trim()
+        .trim_start_matches("<p>")
+        .trim_end_matches("</p>")
+        .to_string()
 }
 
 /// A code cell: highlighted code with a copy button, then its outputs.
 pub fn render_cell(cell: &Cell, out: &mut String) {
-    let kind = if cell.executable { "cell input" } else { "cell listing" };
+    let kind = if cell.executable {
+        "cell input"
+    } else {
+        "cell listing"
+    };
     out.push_str(&format!("<div class=\"{kind}\">\n"));
     if !cell.hide_code {
         out.push_str(&format!(
@@ -160,8 +192,14 @@ fn render_output(o: &Output, out: &mut String) {
             push_escaped(out, &strip_ansi(text));
             out.push_str("</pre>\n");
         }
-        Output::DisplayData { data, .. } | Output::ExecuteResult { data, .. } => render_bundle(data, out),
-        Output::Error { ename, evalue, traceback } => {
+        Output::DisplayData { data, .. } | Output::ExecuteResult { data, .. } => {
+            render_bundle(data, out)
+        }
+        Output::Error {
+            ename,
+            evalue,
+            traceback,
+        } => {
             out.push_str("<pre class=\"output error\">");
             push_escaped(out, &format!("{ename}: {evalue}"));
             for line in traceback {
@@ -193,7 +231,6 @@ fn render_bundle(bundle: &MimeBundle, out: &mut String) {
     }
 }
 
-
 fn render_toc(ctx: &Ctx, toc: &Toc, out: &mut String) {
     out.push_str("<nav class=\"toc-block\"><ul>\n");
     for &p in &toc.pages {
@@ -207,8 +244,16 @@ fn toc_entry(ctx: &Ctx, page: usize, depth: usize, out: &mut String) {
         return;
     }
     let p = &ctx.book.pages[page];
-    let number = p.number.as_ref().map(|n| format!("<span class=\"section-number\">{n}.</span> ")).unwrap_or_default();
-    out.push_str(&format!("<li><a href=\"{}\">{number}{}</a>", ctx.page_url(page), esc(&p.title())));
+    let number = p
+        .number
+        .as_ref()
+        .map(|n| format!("<span class=\"section-number\">{n}.</span> "))
+        .unwrap_or_default();
+    out.push_str(&format!(
+        "<li><a href=\"{}\">{number}{}</a>",
+        ctx.page_url(page),
+        esc(&p.title())
+    ));
     if !p.children.is_empty() && depth > 1 {
         out.push_str("<ul>");
         for &c in &p.children {
@@ -226,7 +271,10 @@ pub fn inline_html(ctx: &Ctx, inlines: &[Inline]) -> String {
     let mut code: Option<(String, String)> = None;
     for inline in inlines {
         match inline {
-            Inline::Role(role) => events.push(Event::InlineHtml(CowStr::from(pieces_html(ctx, &role_pieces(ctx.book, role))))),
+            Inline::Role(role) => events.push(Event::InlineHtml(CowStr::from(pieces_html(
+                ctx,
+                &role_pieces(ctx.book, role),
+            )))),
             Inline::Md(ev) => {
                 if let Some((lang, text)) = &mut code {
                     match ev {
@@ -243,7 +291,12 @@ pub fn inline_html(ctx: &Ctx, inlines: &[Inline]) -> String {
                 match ev {
                     Event::Start(Tag::CodeBlock(kind)) => {
                         let lang = match kind {
-                            CodeBlockKind::Fenced(info) => info.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("").trim_matches(['{', '}', '.']).to_string(),
+                            CodeBlockKind::Fenced(info) => info
+                                .split(|c: char| c.is_whitespace() || c == ',')
+                                .next()
+                                .unwrap_or("")
+                                .trim_matches(['{', '}', '.'])
+                                .to_string(),
                             CodeBlockKind::Indented => String::new(),
                         };
                         code = Some((lang, String::new()));
@@ -258,8 +311,18 @@ pub fn inline_html(ctx: &Ctx, inlines: &[Inline]) -> String {
                         push_display_equation(&mut s, t, None, None);
                         events.push(Event::InlineHtml(s.into()));
                     }
-                    Event::Start(Tag::Link { link_type, dest_url, title, id }) => {
-                        events.push(Event::Start(Tag::Link { link_type: *link_type, dest_url: md_link(dest_url).into(), title: title.clone(), id: id.clone() }));
+                    Event::Start(Tag::Link {
+                        link_type,
+                        dest_url,
+                        title,
+                        id,
+                    }) => {
+                        events.push(Event::Start(Tag::Link {
+                            link_type: *link_type,
+                            dest_url: md_link(dest_url).into(),
+                            title: title.clone(),
+                            id: id.clone(),
+                        }));
                     }
                     other => events.push(other.clone()),
                 }
@@ -276,7 +339,9 @@ fn md_link(url: &str) -> String {
     if url.contains("://") {
         return url.to_string();
     }
-    let (path, frag) = url.split_once('#').map_or((url, None), |(p, f)| (p, Some(f)));
+    let (path, frag) = url
+        .split_once('#')
+        .map_or((url, None), |(p, f)| (p, Some(f)));
     match path.strip_suffix(".md") {
         Some(stem) => match frag {
             Some(f) => format!("{stem}.html#{f}"),
@@ -292,10 +357,21 @@ fn pieces_html(ctx: &Ctx, pieces: &[Piece]) -> String {
         match p {
             Piece::Text(t) => push_escaped(&mut s, t),
             Piece::Link(t, dest) => {
-                let class = if matches!(dest, Dest::Bib(_)) { "citation" } else { "reference" };
-                s.push_str(&format!("<a class=\"{class}\" href=\"{}\">{}</a>", esc(&ctx.dest_url(dest)), esc(t)));
+                let class = if matches!(dest, Dest::Bib(_)) {
+                    "citation"
+                } else {
+                    "reference"
+                };
+                s.push_str(&format!(
+                    "<a class=\"{class}\" href=\"{}\">{}</a>",
+                    esc(&ctx.dest_url(dest)),
+                    esc(t)
+                ));
             }
-            Piece::Broken(t) => s.push_str(&format!("<span class=\"broken-ref\" title=\"undefined\">??{}</span>", esc(t))),
+            Piece::Broken(t) => s.push_str(&format!(
+                "<span class=\"broken-ref\" title=\"undefined\">??{}</span>",
+                esc(t)
+            )),
         }
     }
     s

@@ -32,7 +32,10 @@ pub fn highlight(code: &str, lang: &str) -> String {
     };
     let mut gen = ClassedHTMLGenerator::new_with_class_style(syntax, ss, STYLE);
     for line in LinesWithEndings::from(code) {
-        if gen.parse_html_for_line_which_includes_newline(line).is_err() {
+        if gen
+            .parse_html_for_line_which_includes_newline(line)
+            .is_err()
+        {
             let mut s = String::new();
             super::push_escaped(&mut s, code);
             return s;

@@ -5,20 +5,40 @@ use crate::model::{plain_text, BlockKind, Book};
 
 /// The sidebar entries in reading order: (page, depth), root page excluded.
 pub fn sidebar_entries(book: &Book) -> Vec<(usize, usize)> {
-    book.pages.iter().enumerate().filter(|(_, p)| p.in_toc && p.depth > 0).map(|(i, p)| (i, p.depth)).collect()
+    book.pages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.in_toc && p.depth > 0)
+        .map(|(i, p)| (i, p.depth))
+        .collect()
 }
 
 /// Previous and next pages in reading order (only pages in the toc).
 pub fn neighbours(book: &Book, page: usize) -> (Option<usize>, Option<usize>) {
-    let order: Vec<usize> = book.pages.iter().enumerate().filter(|(_, p)| p.in_toc).map(|(i, _)| i).collect();
+    let order: Vec<usize> = book
+        .pages
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.in_toc)
+        .map(|(i, _)| i)
+        .collect();
     match order.iter().position(|&i| i == page) {
-        Some(k) => (k.checked_sub(1).map(|j| order[j]), order.get(k + 1).copied()),
+        Some(k) => (
+            k.checked_sub(1).map(|j| order[j]),
+            order.get(k + 1).copied(),
+        ),
         None => (None, None),
     }
 }
 
 /// Wraps an article body in the full page.
-pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page_meta: Option<&PageMeta>) -> String {
+pub fn page(
+    ctx: &Ctx,
+    title: &str,
+    body: &str,
+    sidebar: &[(usize, usize)],
+    page_meta: Option<&PageMeta>,
+) -> String {
     let book = ctx.book;
     let root = &ctx.root;
     let mut nav = String::new();
@@ -33,9 +53,21 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
             depth -= 1;
         }
         let pg = &book.pages[p];
-        let current = if p == ctx.page { " class=\"current\" aria-current=\"page\"" } else { "" };
-        let number = pg.number.as_ref().map(|n| format!("<span class=\"section-number\">{n}.</span> ")).unwrap_or_default();
-        nav.push_str(&format!("<li><a href=\"{}\"{current}>{number}{}</a></li>", ctx.page_url(p), esc(&pg.title())));
+        let current = if p == ctx.page {
+            " class=\"current\" aria-current=\"page\""
+        } else {
+            ""
+        };
+        let number = pg
+            .number
+            .as_ref()
+            .map(|n| format!("<span class=\"section-number\">{n}.</span> "))
+            .unwrap_or_default();
+        nav.push_str(&format!(
+            "<li><a href=\"{}\"{current}>{number}{}</a></li>",
+            ctx.page_url(p),
+            esc(&pg.title())
+        ));
     }
     while depth > 0 {
         nav.push_str("</ul>");
@@ -44,8 +76,14 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
     // The bibliography's own page, unless a page of the book places it.
     let has_bib = !book.bibliography.entries.is_empty() && book.bibliography_page().is_none();
     if has_bib {
-        let cur = if page_meta.is_none() { " class=\"current\"" } else { "" };
-        nav.push_str(&format!("<ul><li><a href=\"{root}bibliography.html\"{cur}>References</a></li></ul>"));
+        let cur = if page_meta.is_none() {
+            " class=\"current\""
+        } else {
+            ""
+        };
+        nav.push_str(&format!(
+            "<ul><li><a href=\"{root}bibliography.html\"{cur}>References</a></li></ul>"
+        ));
     }
     let mut local = String::new();
     let mut footer = String::new();
@@ -55,20 +93,45 @@ pub fn page(ctx: &Ctx, title: &str, body: &str, sidebar: &[(usize, usize)], page
         let (prev, next) = neighbours(book, ctx.page);
         footer.push_str("<nav class=\"prev-next\">");
         if let Some(p) = prev {
-            footer.push_str(&format!("<a class=\"prev\" rel=\"prev\" href=\"{}\"><span>Previous</span>{}</a>", ctx.page_url(p), esc(&crate::render::numbered_title(book, p))));
+            footer.push_str(&format!(
+                "<a class=\"prev\" rel=\"prev\" href=\"{}\"><span>Previous</span>{}</a>",
+                ctx.page_url(p),
+                esc(&crate::render::numbered_title(book, p))
+            ));
         }
         if let Some(n) = next {
-            footer.push_str(&format!("<a class=\"next\" rel=\"next\" href=\"{}\"><span>Next</span>{}</a>", ctx.page_url(n), esc(&crate::render::numbered_title(book, n))));
+            footer.push_str(&format!(
+                "<a class=\"next\" rel=\"next\" href=\"{}\"><span>Next</span>{}</a>",
+                ctx.page_url(n),
+                esc(&crate::render::numbered_title(book, n))
+            ));
         }
         footer.push_str("</nav>");
         // One link per tab; the tab switch shows the chosen tab's (the default's without script).
         let several = meta.notebooks.len() > 1;
         for (k, (tab, dir)) in meta.notebooks.iter().enumerate() {
-            let (attrs, label) = if several { (format!(" data-tab=\"{}\"{}", esc(tab), if k == 0 { "" } else { " hidden" }), format!("Notebook ({}, .ipynb)", esc(tab))) } else { (String::new(), "Notebook (.ipynb)".to_string()) };
-            actions.push_str(&format!("<a class=\"download\"{attrs} href=\"{root}{dir}{}.ipynb\" download>{label}</a>", book.pages[ctx.page].stem));
+            let (attrs, label) = if several {
+                (
+                    format!(
+                        " data-tab=\"{}\"{}",
+                        esc(tab),
+                        if k == 0 { "" } else { " hidden" }
+                    ),
+                    format!("Notebook ({}, .ipynb)", esc(tab)),
+                )
+            } else {
+                (String::new(), "Notebook (.ipynb)".to_string())
+            };
+            actions.push_str(&format!(
+                "<a class=\"download\"{attrs} href=\"{root}{dir}{}.ipynb\" download>{label}</a>",
+                book.pages[ctx.page].stem
+            ));
         }
         if let Some(url) = &meta.discussion {
-            actions.push_str(&format!("<a class=\"discussion\" href=\"{}\">Discussion</a>", esc(url)));
+            actions.push_str(&format!(
+                "<a class=\"discussion\" href=\"{}\">Discussion</a>",
+                esc(url)
+            ));
         }
     }
     format!(
@@ -135,7 +198,12 @@ pub fn local_toc(book: &Book, page: usize) -> String {
     }
     s.push_str("<p class=\"local-toc-title\">On this page</p><ul>");
     for h in headings {
-        let number = h.anchor.number.as_ref().map(|n| format!("{n}. ")).unwrap_or_default();
+        let number = h
+            .anchor
+            .number
+            .as_ref()
+            .map(|n| format!("{n}. "))
+            .unwrap_or_default();
         s.push_str(&format!(
             "<li class=\"level-{}\"><a href=\"#{}\">{}{}</a></li>",
             h.level,
@@ -152,6 +220,13 @@ pub fn local_toc(book: &Book, page: usize) -> String {
 pub fn discussion_url(book: &Book, page: usize) -> Option<String> {
     let template = book.config.build.discussion_url.as_ref()?;
     let p = &book.pages[page];
-    let label = p.title_heading().and_then(|h| h.anchor.label.clone()).unwrap_or_else(|| p.stem.clone());
-    Some(template.replace("{label}", &label).replace("{path}", &p.stem))
+    let label = p
+        .title_heading()
+        .and_then(|h| h.anchor.label.clone())
+        .unwrap_or_else(|| p.stem.clone());
+    Some(
+        template
+            .replace("{label}", &label)
+            .replace("{path}", &p.stem),
+    )
 }

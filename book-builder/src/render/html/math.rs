@@ -10,7 +10,12 @@ use pulldown_latex::{push_mathml, Parser, RenderConfig, Storage};
 /// ```text
 /// <div class="equation" id="eq_x"><div class="equation-body"><math display="block">…</math></div><span class="eqno">(3.1.2)</span></div>
 /// ```
-pub fn push_display_equation(out: &mut String, latex: &str, id: Option<&str>, number: Option<&str>) {
+pub fn push_display_equation(
+    out: &mut String,
+    latex: &str,
+    id: Option<&str>,
+    number: Option<&str>,
+) {
     out.push_str("<div class=\"equation\"");
     if let Some(id) = id {
         out.push_str(" id=\"");
@@ -35,7 +40,11 @@ pub fn push_math(out: &mut String, latex: &str, display: bool) {
     let storage = Storage::new();
     let parser = Parser::new(&source, &storage);
     let config = RenderConfig {
-        display_mode: if display { DisplayMode::Block } else { DisplayMode::Inline },
+        display_mode: if display {
+            DisplayMode::Block
+        } else {
+            DisplayMode::Inline
+        },
         annotation: Some(latex),
         ..RenderConfig::default()
     };
@@ -87,7 +96,13 @@ fn normalize(latex: &str) -> String {
 mod tests {
     #[test]
     fn text_fonts_mathop_and_tags_convert() {
-        for l in [r"\textrm{price} = w", r"\textbf{x}", r"\mathop{\mathrm{argmin}}_w f", r"x \tag{3.1}", r"\textit{y}"] {
+        for l in [
+            r"\textrm{price} = w",
+            r"\textbf{x}",
+            r"\mathop{\mathrm{argmin}}_w f",
+            r"x \tag{3.1}",
+            r"\textit{y}",
+        ] {
             let mut s = String::new();
             super::push_math(&mut s, l, true);
             assert!(!s.contains("merror"), "{l}: {s}");
@@ -98,17 +113,30 @@ mod tests {
     fn a_display_equation_scrolls_in_its_own_box_beside_its_number() {
         let mut s = String::new();
         super::push_display_equation(&mut s, r"f(\mathbf{X}) = x", Some("eq_f"), Some("7.6.1"));
-        assert!(s.starts_with("<div class=\"equation\" id=\"eq_f\"><div class=\"equation-body\"><math"), "{s}");
-        assert!(s.ends_with("</math></div><span class=\"eqno\">(7.6.1)</span></div>"), "{s}");
+        assert!(
+            s.starts_with("<div class=\"equation\" id=\"eq_f\"><div class=\"equation-body\"><math"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("</math></div><span class=\"eqno\">(7.6.1)</span></div>"),
+            "{s}"
+        );
         let mut s = String::new();
         super::push_display_equation(&mut s, "x", None, None);
-        assert!(s.starts_with("<div class=\"equation\"><div class=\"equation-body\"><math") && s.ends_with("</math></div></div>"), "{s}");
+        assert!(
+            s.starts_with("<div class=\"equation\"><div class=\"equation-body\"><math")
+                && s.ends_with("</math></div></div>"),
+            "{s}"
+        );
     }
 
     #[test]
     fn fractions_become_mathml() {
         let mut s = String::new();
         super::push_math(&mut s, r"\frac{a}{b} + \mathbf{x}^2", true);
-        assert!(s.starts_with("<math") && s.contains("<mfrac>") && s.contains("display=\"block\""), "{s}");
+        assert!(
+            s.starts_with("<math") && s.contains("<mfrac>") && s.contains("display=\"block\""),
+            "{s}"
+        );
     }
 }

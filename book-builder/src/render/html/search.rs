@@ -39,7 +39,12 @@ pub fn index_script(book: &Book) -> String {
                 body.push(' ');
             }
             let body: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
-            Entry { t: crate::render::numbered_title(book, i), u: format!("{}.html", p.stem), b: body, _p: Default::default() }
+            Entry {
+                t: crate::render::numbered_title(book, i),
+                u: format!("{}.html", p.stem),
+                b: body,
+                _p: Default::default(),
+            }
         })
         .collect();
     let json = serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into());

@@ -8,7 +8,8 @@ pub fn push_markup(out: &mut String, text: &str) {
     for c in text.chars() {
         match c {
             // `;` right after an embedded expression would end it and vanish.
-            '\\' | '#' | '$' | '*' | '_' | '`' | '<' | '>' | '@' | '[' | ']' | '~' | '=' | '-' | '+' | '/' | ';' => {
+            '\\' | '#' | '$' | '*' | '_' | '`' | '<' | '>' | '@' | '[' | ']' | '~' | '=' | '-'
+            | '+' | '/' | ';' => {
                 out.push('\\');
                 out.push(c);
             }
@@ -65,8 +66,14 @@ mod tests {
 
     #[test]
     fn markup_specials_are_escaped() {
-        assert_eq!(markup("a*b_c #x $y$ [z] <l> @r"), "a\\*b\\_c \\#x \\$y\\$ \\[z\\] \\<l\\> \\@r");
-        assert_eq!(markup("= h\n- item // c 1. x"), "\\= h \\- item \\/\\/ c 1\\. x");
+        assert_eq!(
+            markup("a*b_c #x $y$ [z] <l> @r"),
+            "a\\*b\\_c \\#x \\$y\\$ \\[z\\] \\<l\\> \\@r"
+        );
+        assert_eq!(
+            markup("= h\n- item // c 1. x"),
+            "\\= h \\- item \\/\\/ c 1\\. x"
+        );
         assert_eq!(markup("path\\to"), "path\\\\to");
         assert_eq!(markup("; x"), "\\; x");
     }

@@ -39,7 +39,11 @@ impl Writer<'_> {
                     Event::End(TagEnd::CodeBlock) | Event::End(TagEnd::Image) => {
                         let (kind, text) = capture.take().expect("capturing");
                         match kind {
-                            Capture::Code(lang) => out.push_str(&format!("\n#d2l-code(raw(block: true, lang: {}, {}))\n", string(&lang), string(text.trim_end_matches('\n')))),
+                            Capture::Code(lang) => out.push_str(&format!(
+                                "\n#d2l-code(raw(block: true, lang: {}, {}))\n",
+                                string(&lang),
+                                string(text.trim_end_matches('\n'))
+                            )),
                             Capture::Image(src) => self.inline_image(&mut out, page, &src, &text),
                         }
                         self.after_expr = true;
@@ -53,7 +57,14 @@ impl Writer<'_> {
         out
     }
 
-    fn event(&mut self, out: &mut String, page: usize, ev: &Event<'static>, capture: &mut Option<(Capture, String)>, skip_depth: &mut usize) {
+    fn event(
+        &mut self,
+        out: &mut String,
+        page: usize,
+        ev: &Event<'static>,
+        capture: &mut Option<(Capture, String)>,
+        skip_depth: &mut usize,
+    ) {
         let mut expr = false;
         match ev {
             Event::Start(tag) => match tag {
@@ -62,7 +73,12 @@ impl Writer<'_> {
                 Tag::BlockQuote(_) => out.push_str("\n#quote(block: true)["),
                 Tag::CodeBlock(kind) => {
                     let lang = match kind {
-                        CodeBlockKind::Fenced(info) => info.split(|c: char| c.is_whitespace() || c == ',').next().unwrap_or("").trim_matches(['{', '}', '.']).to_string(),
+                        CodeBlockKind::Fenced(info) => info
+                            .split(|c: char| c.is_whitespace() || c == ',')
+                            .next()
+                            .unwrap_or("")
+                            .trim_matches(['{', '}', '.'])
+                            .to_string(),
                         CodeBlockKind::Indented => String::new(),
                     };
                     *capture = Some((Capture::Code(lang), String::new()));
@@ -79,22 +95,32 @@ impl Writer<'_> {
                     Some(target) => out.push_str(&format!("#link({target})[")),
                     None => out.push_str("#["),
                 },
-                Tag::Image { dest_url, .. } => *capture = Some((Capture::Image(dest_url.to_string()), String::new())),
+                Tag::Image { dest_url, .. } => {
+                    *capture = Some((Capture::Image(dest_url.to_string()), String::new()))
+                }
                 Tag::Table(aligns) => {
                     let aligns: Vec<&str> = aligns
                         .iter()
                         .map(|a| match a {
-                            pulldown_cmark::Alignment::Left | pulldown_cmark::Alignment::None => "left",
+                            pulldown_cmark::Alignment::Left | pulldown_cmark::Alignment::None => {
+                                "left"
+                            }
                             pulldown_cmark::Alignment::Center => "center",
                             pulldown_cmark::Alignment::Right => "right",
                         })
                         .collect();
-                    out.push_str(&format!("\n#table(columns: {}, align: ({},), ", aligns.len().max(1), aligns.join(", ")));
+                    out.push_str(&format!(
+                        "\n#table(columns: {}, align: ({},), ",
+                        aligns.len().max(1),
+                        aligns.join(", ")
+                    ));
                 }
                 Tag::TableHead => out.push_str("table.header("),
                 Tag::TableRow => {}
                 Tag::TableCell => out.push('['),
-                Tag::FootnoteDefinition(_) | Tag::MetadataBlock(_) | Tag::HtmlBlock => *skip_depth = 1,
+                Tag::FootnoteDefinition(_) | Tag::MetadataBlock(_) | Tag::HtmlBlock => {
+                    *skip_depth = 1
+                }
                 _ => {}
             },
             Event::End(tag) => match tag {
@@ -105,7 +131,12 @@ impl Writer<'_> {
                     out.push_str(")\n\n");
                 }
                 TagEnd::Item => out.push_str("], "),
-                TagEnd::Emphasis | TagEnd::Strong | TagEnd::Strikethrough | TagEnd::Superscript | TagEnd::Subscript | TagEnd::Link => {
+                TagEnd::Emphasis
+                | TagEnd::Strong
+                | TagEnd::Strikethrough
+                | TagEnd::Superscript
+                | TagEnd::Subscript
+                | TagEnd::Link => {
                     out.push(']');
                     expr = true;
                 }
@@ -153,7 +184,9 @@ impl Writer<'_> {
         if url.contains("://") || url.starts_with("mailto:") {
             return Some(string(url));
         }
-        let (path, frag) = url.split_once('#').map_or((url, None), |(p, f)| (p, Some(f)));
+        let (path, frag) = url
+            .split_once('#')
+            .map_or((url, None), |(p, f)| (p, Some(f)));
         let target_page = if path.is_empty() {
             page
         } else {
@@ -163,7 +196,11 @@ impl Writer<'_> {
         };
         let id = match frag {
             Some(f) => f.to_string(),
-            None => self.book.pages[target_page].title_heading()?.anchor.id.clone(),
+            None => self.book.pages[target_page]
+                .title_heading()?
+                .anchor
+                .id
+                .clone(),
         };
         self.ref_label(target_page, &id).map(|l| format!("<{l}>"))
     }
@@ -177,7 +214,11 @@ impl Writer<'_> {
                     Some(l) => out.push_str(&format!("#link(<{l}>)[{}]", markup(t))),
                     None => push_markup(out, t),
                 },
-                Piece::Link(t, Dest::Bib(key)) => out.push_str(&format!("#link(<{}>)[{}]", super::source::bib_label(key), markup(t))),
+                Piece::Link(t, Dest::Bib(key)) => out.push_str(&format!(
+                    "#link(<{}>)[{}]",
+                    super::source::bib_label(key),
+                    markup(t)
+                )),
                 Piece::Broken(t) => out.push_str(&format!("#text(fill: red)[??{}]", markup(t))),
             }
         }

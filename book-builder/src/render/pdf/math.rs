@@ -15,7 +15,13 @@ pub fn convert(latex: &str) -> Result<String, String> {
 }
 
 /// Symbol names mitex writes that typst 0.15 renamed (`diff` is defined in the prelude).
-const RENAMED: &[(&str, &str)] = &[("dot.circle", "dot.o"), ("sect.big", "inter.big"), ("sect", "inter"), ("angle.l", "chevron.l"), ("angle.r", "chevron.r")];
+const RENAMED: &[(&str, &str)] = &[
+    ("dot.circle", "dot.o"),
+    ("sect.big", "inter.big"),
+    ("sect", "inter"),
+    ("angle.l", "chevron.l"),
+    ("angle.r", "chevron.r"),
+];
 
 /// Replaces [`RENAMED`] names where they stand as whole names (not part of a longer one).
 fn rename_symbols(typst: &str) -> String {
@@ -24,9 +30,15 @@ fn rename_symbols(typst: &str) -> String {
         let mut result = String::with_capacity(out.len());
         let mut rest = out.as_str();
         while let Some(at) = rest.find(old) {
-            let before_ok = rest[..at].chars().next_back().is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
+            let before_ok = rest[..at]
+                .chars()
+                .next_back()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
             let after = &rest[at + old.len()..];
-            let after_ok = after.chars().next().is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
+            let after_ok = after
+                .chars()
+                .next()
+                .is_none_or(|c| !(c.is_alphanumeric() || c == '.'));
             result.push_str(&rest[..at]);
             result.push_str(if before_ok && after_ok { new } else { old });
             rest = after;
@@ -45,12 +57,18 @@ fn strip_unsupported(latex: &str) -> String {
     while let Some(at) = rest.find('\\') {
         out.push_str(&rest[..at]);
         let tail = &rest[at..];
-        let name_len = tail[1..].find(|c: char| !c.is_ascii_alphabetic()).map_or(tail.len() - 1, |n| n);
+        let name_len = tail[1..]
+            .find(|c: char| !c.is_ascii_alphabetic())
+            .map_or(tail.len() - 1, |n| n);
         let name = &tail[1..1 + name_len];
         match name {
             "label" | "tag" => {
                 let after = &tail[1 + name_len..];
-                match after.trim_start().strip_prefix('{').and_then(|a| a.find('}').map(|e| (a, e))) {
+                match after
+                    .trim_start()
+                    .strip_prefix('{')
+                    .and_then(|a| a.find('}').map(|e| (a, e)))
+                {
                     Some((a, e)) => rest = &a[e + 1..],
                     None => rest = after,
                 }
@@ -74,8 +92,14 @@ mod tests {
 
     #[test]
     fn numbering_commands_are_dropped() {
-        assert_eq!(strip_unsupported(r"a = b \label{eq:x} \nonumber").trim_end(), "a = b");
-        assert_eq!(rename_symbols("a dot.circle b angle.l x angle.r dot.circles"), "a dot.o b chevron.l x chevron.r dot.circles");
+        assert_eq!(
+            strip_unsupported(r"a = b \label{eq:x} \nonumber").trim_end(),
+            "a = b"
+        );
+        assert_eq!(
+            rename_symbols("a dot.circle b angle.l x angle.r dot.circles"),
+            "a dot.o b chevron.l x chevron.r dot.circles"
+        );
         assert_eq!(strip_unsupported(r"\frac{a}{b} \\ c"), r"\frac{a}{b} \\ c");
         assert_eq!(strip_unsupported(r"\alpha\tag{1}"), r"\alpha");
     }

@@ -57,7 +57,14 @@ impl Renderer for Pdf {
         std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
         let file = dir.join(file_name(ctx.book));
         std::fs::write(&file, bytes).with_context(|| format!("cannot write {}", file.display()))?;
-        Ok(Report::done(diags, format!("pdf: {} in {:.1} s", file.display(), start.elapsed().as_secs_f64())))
+        Ok(Report::done(
+            diags,
+            format!(
+                "pdf: {} in {:.1} s",
+                file.display(),
+                start.elapsed().as_secs_f64()
+            ),
+        ))
     }
 }
 
@@ -85,8 +92,15 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
                 for (page, line, message) in warnings {
                     diags.warn(&book.pages[page].path, line, message);
                 }
-                return typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default())
-                    .map_err(|errs| anyhow!("writing the PDF failed: {}", errs.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; ")));
+                return typst_pdf::pdf(&doc, &typst_pdf::PdfOptions::default()).map_err(|errs| {
+                    anyhow!(
+                        "writing the PDF failed: {}",
+                        errs.iter()
+                            .map(|e| e.message.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; ")
+                    )
+                });
             }
             Err(errors) => errors,
         };
@@ -97,7 +111,9 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
             // The error itself, else the innermost call in the book source that led to it
             // (an image that cannot be decoded fails inside the template's helper).
             let at = span_start(main, error.span).or_else(|| {
-                error.trace.iter().rev().find_map(|t| span_start(main, typst::syntax::DiagSpan::from_span(t.span, None)))
+                error.trace.iter().rev().find_map(|t| {
+                    span_start(main, typst::syntax::DiagSpan::from_span(t.span, None))
+                })
             });
             let origin = at.and_then(|at| origins.iter().find(|o| o.range.contains(&at)));
             match origin {
@@ -115,7 +131,10 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
                 progressed = true;
                 diags.warn(&book.pages[page].path, line, format!("the PDF cannot typeset this block ({message}); it is shown simplified (math as LaTeX, images left out)"));
             } else {
-                bail!("{}:{line}: the PDF cannot typeset this block: {message}", book.pages[page].path.display());
+                bail!(
+                    "{}:{line}: the PDF cannot typeset this block: {message}",
+                    book.pages[page].path.display()
+                );
             }
         }
         if !progressed {
@@ -129,7 +148,9 @@ pub fn build(book: &Book, diags: &mut Diagnostics) -> Result<Vec<u8>> {
 fn span_start(main: &typst::syntax::Source, span: typst::syntax::DiagSpan) -> Option<usize> {
     use typst::syntax::DiagSpanKind;
     match span.get() {
-        DiagSpanKind::Number { id, num, sub_range } if id == main.id() => main.range(num, sub_range).map(|r| r.start),
+        DiagSpanKind::Number { id, num, sub_range } if id == main.id() => {
+            main.range(num, sub_range).map(|r| r.start)
+        }
         DiagSpanKind::Range { id, range } if id == main.id() => Some(range.start),
         _ => None,
     }
@@ -139,14 +160,22 @@ fn span_start(main: &typst::syntax::Source, span: typst::syntax::DiagSpan) -> Op
 /// typst accepts it, else mitex's or typst's messages. For tests and for checking a book's math.
 pub fn check_math(latex: &str, display: bool) -> Result<(), String> {
     let converted = math::convert(latex)?;
-    let body = if display { format!("$ {} $", converted.trim()) } else { format!("${}$", converted.trim()) };
+    let body = if display {
+        format!("$ {} $", converted.trim())
+    } else {
+        format!("${}$", converted.trim())
+    };
     let mut world = MemWorld::new(format!("#import \"mitex.typ\": *\n{body}\n"));
     world.add_source("mitex.typ", math::PRELUDE.to_string());
     match typst::compile::<PagedDocument>(&world).output {
         Ok(_) => Ok(()),
         Err(errors) => Err(format!(
             "{} (typst math: {})",
-            errors.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "),
+            errors
+                .iter()
+                .map(|e| e.message.as_str())
+                .collect::<Vec<_>>()
+                .join("; "),
             converted.trim()
         )),
     }
@@ -201,6 +230,12 @@ mod tests {
             .iter()
             .filter_map(|s| check_math(s, true).err().map(|e| format!("{s}\n    {e}")))
             .collect();
-        assert!(failures.is_empty(), "{} of {} snippets fail:\n{}", failures.len(), SNIPPETS.len(), failures.join("\n"));
+        assert!(
+            failures.is_empty(),
+            "{} of {} snippets fail:\n{}",
+            failures.len(),
+            SNIPPETS.len(),
+            failures.join("\n")
+        );
     }
 }

@@ -67,9 +67,10 @@ pub fn bib_label(key: &str) -> String {
 /// `a/b` + `../c/d` → `c/d`: a stem relative to a page's folder.
 pub fn join_rel(page_stem: &str, rel: &str) -> String {
     let base = Path::new(page_stem).parent().unwrap_or(Path::new(""));
-    relative_inside(&base.join(rel)).map(|p| p.to_string_lossy().replace('\\', "/")).unwrap_or_default()
+    relative_inside(&base.join(rel))
+        .map(|p| p.to_string_lossy().replace('\\', "/"))
+        .unwrap_or_default()
 }
-
 
 /// Whether a page goes into the PDF: pages of the toc tree only.
 fn in_pdf(book: &Book, page: usize) -> bool {
@@ -79,13 +80,27 @@ fn in_pdf(book: &Book, page: usize) -> bool {
 impl<'a> Writer<'a> {
     /// A writer for `book`.
     pub fn new(book: &'a Book, plain: &'a HashSet<(usize, usize)>) -> Writer<'a> {
-        let mut w = Writer { book, plain, current: (0, 0), labels: HashSet::new(), files: Vec::new(), file_paths: HashMap::new(), warnings: Vec::new(), after_expr: false, outputs_made: 0, bibliography_placed: false };
+        let mut w = Writer {
+            book,
+            plain,
+            current: (0, 0),
+            labels: HashSet::new(),
+            files: Vec::new(),
+            file_paths: HashMap::new(),
+            warnings: Vec::new(),
+            after_expr: false,
+            outputs_made: 0,
+            bibliography_placed: false,
+        };
         w.labels = w.emitted_labels();
         w
     }
 
     fn shown(&self, block: &Block) -> bool {
-        block.tabs.names(&self.book.config.book.tabs).contains(&self.book.config.default_tab())
+        block
+            .tabs
+            .names(&self.book.config.book.tabs)
+            .contains(&self.book.config.default_tab())
     }
 
     /// Every label the PDF will carry, so that references to anything else stay plain text.
@@ -97,7 +112,10 @@ impl<'a> Writer<'a> {
             }
             for block in page.blocks.iter().filter(|b| self.shown(b)) {
                 if let Some(anchor) = anchor_of(block) {
-                    if !anchor.id.is_empty() && !(page.depth == 0 && page.parent.is_none() && is_title(page, block)) {
+                    // The book's own title page carries no label of its own.
+                    let book_title =
+                        page.depth == 0 && page.parent.is_none() && is_title(page, block);
+                    if !anchor.id.is_empty() && !book_title {
                         set.insert(page_label(pi, &anchor.id));
                     }
                 }
@@ -133,7 +151,9 @@ impl<'a> Writer<'a> {
             let page = &book.pages[pi];
             let root = page.depth == 0 && page.parent.is_none();
             for (bi, block) in page.blocks.iter().enumerate() {
-                if !self.shown(block) || (root && (is_title(page, block) || matches!(block.kind, BlockKind::Toc(_)))) {
+                if !self.shown(block)
+                    || (root && (is_title(page, block) || matches!(block.kind, BlockKind::Toc(_))))
+                {
                     continue;
                 }
                 self.current = (pi, bi);
@@ -141,10 +161,26 @@ impl<'a> Writer<'a> {
                 self.after_expr = false;
                 self.block(&mut out, pi, block);
                 out.push('\n');
-                origins.push(Origin { range: start..out.len(), page: pi, block: bi });
-                if let Some((title, text)) = crate::render::notice_box(page).filter(|_| is_title(page, block)) {
-                    let see = self.book.labels.get(crate::render::HOW_BUILT_LABEL).and_then(|t| t.number.as_ref()).map_or(String::new(), |n| format!(" See Section {n}, How this book was built."));
-                    out.push_str(&format!("#d2l-notice[#strong[{title}.] {}]\n\n", markup(&format!("{text}{see}"))));
+                origins.push(Origin {
+                    range: start..out.len(),
+                    page: pi,
+                    block: bi,
+                });
+                if let Some((title, text)) =
+                    crate::render::notice_box(page).filter(|_| is_title(page, block))
+                {
+                    let see = self
+                        .book
+                        .labels
+                        .get(crate::render::HOW_BUILT_LABEL)
+                        .and_then(|t| t.number.as_ref())
+                        .map_or(String::new(), |n| {
+                            format!(" See Section {n}, How this book was built.")
+                        });
+                    out.push_str(&format!(
+                        "#d2l-notice[#strong[{title}.] {}]\n\n",
+                        markup(&format!("{text}{see}"))
+                    ));
                 }
             }
         }
@@ -153,7 +189,12 @@ impl<'a> Writer<'a> {
             out.push_str("#heading(level: 1)[References]\n\n");
             self.bibliography(&mut out);
         }
-        Generated { source: out, files: self.files, origins, warnings: self.warnings }
+        Generated {
+            source: out,
+            files: self.files,
+            origins,
+            warnings: self.warnings,
+        }
     }
 
     fn warn(&mut self, line: usize, message: String) {
@@ -165,9 +206,18 @@ impl<'a> Writer<'a> {
         match &block.kind {
             BlockKind::Heading(h) => {
                 let level = (h.level as usize + page.depth.max(1) - 1).min(6);
-                let number = h.anchor.number.as_ref().map(|n| format!("#d2l-num[{}]", markup(n))).unwrap_or_default();
+                let number = h
+                    .anchor
+                    .number
+                    .as_ref()
+                    .map(|n| format!("#d2l-num[{}]", markup(n)))
+                    .unwrap_or_default();
                 let body = self.inlines(pi, &h.content);
-                out.push_str(&format!("#heading(level: {level}, outlined: {})[{number}{}]", level <= 3, body.trim()));
+                out.push_str(&format!(
+                    "#heading(level: {level}, outlined: {})[{number}{}]",
+                    level <= 3,
+                    body.trim()
+                ));
                 self.push_label(out, pi, &h.anchor);
                 out.push('\n');
             }
@@ -177,7 +227,11 @@ impl<'a> Writer<'a> {
             }
             BlockKind::Figure(f) => {
                 let width = f.width.as_deref().and_then(width_ratio);
-                let file = if self.simplified() { None } else { self.image_file(pi, &f.src) };
+                let file = if self.simplified() {
+                    None
+                } else {
+                    self.image_file(pi, &f.src)
+                };
                 let image = match file {
                     Some(path) => match width {
                         Some(w) => format!("image({}, width: {w})", string(&path)),
@@ -190,7 +244,9 @@ impl<'a> Writer<'a> {
                     }
                 };
                 let caption = self.caption(pi, "Fig.", &f.anchor, &f.caption);
-                out.push_str(&format!("#figure({image}, caption: [{caption}], numbering: none)"));
+                out.push_str(&format!(
+                    "#figure({image}, caption: [{caption}], numbering: none)"
+                ));
                 self.push_label(out, pi, &f.anchor);
                 out.push('\n');
             }
@@ -200,7 +256,12 @@ impl<'a> Writer<'a> {
                     self.push_label(out, pi, &e.anchor);
                     out.push('\n');
                 }
-                let number = e.anchor.number.as_ref().map(|n| string(n)).unwrap_or_else(|| "none".into());
+                let number = e
+                    .anchor
+                    .number
+                    .as_ref()
+                    .map(|n| string(n))
+                    .unwrap_or_else(|| "none".into());
                 let body = self.math(&e.latex, true, pi);
                 out.push_str(&format!("#d2l-equation({number}, [{body}])\n"));
             }
@@ -228,7 +289,13 @@ impl<'a> Writer<'a> {
         }
     }
 
-    fn caption(&mut self, pi: usize, prefix: &str, anchor: &Anchor, caption: &[crate::model::Inline]) -> String {
+    fn caption(
+        &mut self,
+        pi: usize,
+        prefix: &str,
+        anchor: &Anchor,
+        caption: &[crate::model::Inline],
+    ) -> String {
         let body = self.inlines(pi, caption);
         let body = body.trim();
         match &anchor.number {
@@ -248,8 +315,17 @@ impl<'a> Writer<'a> {
             Ok(m) if display => format!("$ {} $", m.trim()),
             Ok(m) => format!("${}$", m.trim()),
             Err(e) => {
-                let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
-                self.warn(line, format!("cannot convert the LaTeX `{}` for the PDF ({e}); it is shown as written", latex.trim()));
+                let line = self.book.pages[self.current.0]
+                    .blocks
+                    .get(self.current.1)
+                    .map_or(1, |b| b.line);
+                self.warn(
+                    line,
+                    format!(
+                        "cannot convert the LaTeX `{}` for the PDF ({e}); it is shown as written",
+                        latex.trim()
+                    ),
+                );
                 fallback()
             }
         }
@@ -262,8 +338,16 @@ impl<'a> Writer<'a> {
 
     fn cell(&mut self, out: &mut String, cell: &Cell) {
         if !cell.hide_code && !cell.code.trim().is_empty() {
-            let lang = if cell.lang.is_empty() { "none" } else { cell.lang.as_str() };
-            out.push_str(&format!("#d2l-code(raw(block: true, lang: {}, {}))\n", string(lang), string(cell.code.trim_end_matches('\n'))));
+            let lang = if cell.lang.is_empty() {
+                "none"
+            } else {
+                cell.lang.as_str()
+            };
+            out.push_str(&format!(
+                "#d2l-code(raw(block: true, lang: {}, {}))\n",
+                string(lang),
+                string(cell.code.trim_end_matches('\n'))
+            ));
         }
         if cell.hide_outputs {
             return;
@@ -275,28 +359,44 @@ impl<'a> Writer<'a> {
 
     fn output(&mut self, out: &mut String, o: &Output) {
         match o {
-            Output::Stream { text, .. } => out.push_str(&format!("#d2l-output[{}]\n", text_output(text))),
+            Output::Stream { text, .. } => {
+                out.push_str(&format!("#d2l-output[{}]\n", text_output(text)))
+            }
             Output::DisplayData { data, .. } | Output::ExecuteResult { data, .. } => {
                 let data = &data.0;
                 let image = data.contains_key("image/svg+xml") || data.contains_key("image/png");
                 if image && self.simplified() {
-                    out.push_str("#d2l-output[#emph[(an image output that could not be embedded)]]\n");
+                    out.push_str(
+                        "#d2l-output[#emph[(an image output that could not be embedded)]]\n",
+                    );
                 } else if image {
                     let decoded = match (data.get("image/svg+xml"), data.get("image/png")) {
                         (Some(svg), _) => Ok(("svg", svg.as_bytes().to_vec())),
                         (None, Some(png)) => {
-                            let clean: String = png.chars().filter(|c| !c.is_whitespace()).collect();
-                            base64::engine::general_purpose::STANDARD.decode(clean).map(|b| ("png", b)).map_err(|e| format!("not valid base64: {e}"))
+                            let clean: String =
+                                png.chars().filter(|c| !c.is_whitespace()).collect();
+                            base64::engine::general_purpose::STANDARD
+                                .decode(clean)
+                                .map(|b| ("png", b))
+                                .map_err(|e| format!("not valid base64: {e}"))
                         }
                         (None, None) => Err("no image".to_string()),
                     };
-                    match decoded.and_then(|(ext, bytes)| check_image(ext, &bytes).map(|()| (ext, bytes))) {
+                    match decoded
+                        .and_then(|(ext, bytes)| check_image(ext, &bytes).map(|()| (ext, bytes)))
+                    {
                         Ok((ext, bytes)) => {
                             let path = self.output_file(ext, bytes);
-                            out.push_str(&format!("#d2l-output(d2l-output-image({}))\n", string(&path)));
+                            out.push_str(&format!(
+                                "#d2l-output(d2l-output-image({}))\n",
+                                string(&path)
+                            ));
                         }
                         Err(e) => {
-                            let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
+                            let line = self.book.pages[self.current.0]
+                                .blocks
+                                .get(self.current.1)
+                                .map_or(1, |b| b.line);
                             self.warn(line, format!("an image output of this cell cannot be embedded in the PDF ({e}); it is left out"));
                             out.push_str("#d2l-output[#emph[(an image output that could not be embedded)]]\n");
                         }
@@ -305,7 +405,11 @@ impl<'a> Writer<'a> {
                     out.push_str(&format!("#d2l-output[{}]\n", text_output(text)));
                 }
             }
-            Output::Error { ename, evalue, traceback } => {
+            Output::Error {
+                ename,
+                evalue,
+                traceback,
+            } => {
                 let mut text = format!("{ename}: {evalue}");
                 for line in traceback {
                     text.push('\n');
@@ -328,12 +432,19 @@ impl<'a> Writer<'a> {
         if src.contains("://") || src.starts_with("data:") {
             return None;
         }
-        let page_dir = self.book.pages[pi].path.parent().unwrap_or(Path::new("")).to_path_buf();
+        let page_dir = self.book.pages[pi]
+            .path
+            .parent()
+            .unwrap_or(Path::new(""))
+            .to_path_buf();
         let rel = relative_inside(&page_dir.join(src))?;
         if let Some(p) = self.file_paths.get(&rel) {
             return Some(p.clone());
         }
-        let line = self.book.pages[self.current.0].blocks.get(self.current.1).map_or(1, |b| b.line);
+        let line = self.book.pages[self.current.0]
+            .blocks
+            .get(self.current.1)
+            .map_or(1, |b| b.line);
         let bytes = match self.book.config.source_path(&rel) {
             Ok(path) => std::fs::read(path).ok()?,
             Err(message) => {
@@ -341,9 +452,18 @@ impl<'a> Writer<'a> {
                 return None;
             }
         };
-        let ext = rel.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+        let ext = rel
+            .extension()
+            .map(|e| e.to_string_lossy().to_lowercase())
+            .unwrap_or_default();
         if let Err(e) = check_image(&ext, &bytes) {
-            self.warn(line, format!("image {} cannot be embedded in the PDF ({e})", rel.display()));
+            self.warn(
+                line,
+                format!(
+                    "image {} cannot be embedded in the PDF ({e})",
+                    rel.display()
+                ),
+            );
             return None;
         }
         let path = format!("book/{}", rel.to_string_lossy().replace('\\', "/"));
@@ -355,8 +475,16 @@ impl<'a> Writer<'a> {
     /// The bibliography's entries, each with the label citations link to.
     fn bibliography(&mut self, out: &mut String) {
         for e in self.book.bibliography.sorted() {
-            let title = if e.url.is_empty() { markup(&e.title) } else { format!("#link({})[{}]", string(&e.url), markup(&e.title)) };
-            let venue = if e.venue.is_empty() { String::new() } else { format!(" #emph[{}].", markup(&e.venue)) };
+            let title = if e.url.is_empty() {
+                markup(&e.title)
+            } else {
+                format!("#link({})[{}]", string(&e.url), markup(&e.title))
+            };
+            let venue = if e.venue.is_empty() {
+                String::new()
+            } else {
+                format!(" #emph[{}].", markup(&e.venue))
+            };
             out.push_str(&format!(
                 "#d2l-bib-entry[#metadata(none) <{}>{} ({}). {title}.{venue}]\n",
                 bib_label(&e.key),
@@ -373,13 +501,19 @@ fn check_image(ext: &str, bytes: &[u8]) -> Result<(), String> {
     use typst::foundations::Bytes;
     use typst::visualize::{ExchangeFormat, RasterImage, SvgImage};
     let format = match ext {
-        "svg" => return SvgImage::new(Bytes::new(bytes.to_vec())).map(|_| ()).map_err(|e| format!("{e:?}")),
+        "svg" => {
+            return SvgImage::new(Bytes::new(bytes.to_vec()))
+                .map(|_| ())
+                .map_err(|e| format!("{e:?}"))
+        }
         "png" => ExchangeFormat::Png,
         "jpg" | "jpeg" => ExchangeFormat::Jpg,
         "gif" => ExchangeFormat::Gif,
         _ => return Ok(()),
     };
-    RasterImage::plain(Bytes::new(bytes.to_vec()), format).map(|_| ()).map_err(|e| e.to_string())
+    RasterImage::plain(Bytes::new(bytes.to_vec()), format)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
 }
 
 fn page_label(page: usize, id: &str) -> String {
@@ -439,10 +573,12 @@ fn cut_line(line: &str) -> String {
     format!("{kept} …")
 }
 
-
 /// Plain text of a page title, for messages.
 pub fn title_of(book: &Book, page: usize) -> String {
-    book.pages[page].title_heading().map(|h| plain_text(&h.content)).unwrap_or_default()
+    book.pages[page]
+        .title_heading()
+        .map(|h| plain_text(&h.content))
+        .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -453,7 +589,13 @@ mod tests {
     fn long_outputs_are_trimmed_with_a_marker() {
         let text: String = (1..=100).map(|i| format!("line {i}\n")).collect();
         let t = text_output(&text);
-        assert!(t.contains("line 1\\n") && t.contains("line 20\"") && !t.contains("line 21\\n") && t.contains("line 100"), "{t}");
+        assert!(
+            t.contains("line 1\\n")
+                && t.contains("line 20\"")
+                && !t.contains("line 21\\n")
+                && t.contains("line 100"),
+            "{t}"
+        );
         assert!(t.contains("#d2l-omitted(70)"), "{t}");
         let short = text_output("a\nb\n");
         assert_eq!(short, "#raw(block: true, \"a\\nb\")");

@@ -13,7 +13,8 @@ use typst_kit::fonts::FontStore;
 
 /// The id of a project file at `path` (`/`-separated, relative to the project root).
 pub fn file_id(path: &str) -> FileId {
-    let vpath = VirtualPath::new(path).unwrap_or_else(|_| VirtualPath::new("invalid").expect("a plain name is a valid path"));
+    let vpath = VirtualPath::new(path)
+        .unwrap_or_else(|_| VirtualPath::new("invalid").expect("a plain name is a valid path"));
     RootedPath::new(VirtualRoot::Project, vpath).intern()
 }
 
@@ -41,7 +42,12 @@ impl MemWorld {
         let main = file_id("main.typ");
         let mut sources = HashMap::new();
         sources.insert(main, Source::new(main, text));
-        MemWorld { library: LazyHash::new(Library::builder().build()), main, sources, files: HashMap::new() }
+        MemWorld {
+            library: LazyHash::new(Library::builder().build()),
+            main,
+            sources,
+            files: HashMap::new(),
+        }
     }
 
     /// Adds a typst source file at `path`.
@@ -72,7 +78,10 @@ impl World for MemWorld {
         self.main
     }
     fn source(&self, id: FileId) -> FileResult<Source> {
-        self.sources.get(&id).cloned().ok_or_else(|| FileError::NotFound(id.vpath().get_without_slash().into()))
+        self.sources
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| FileError::NotFound(id.vpath().get_without_slash().into()))
     }
     fn file(&self, id: FileId) -> FileResult<Bytes> {
         if let Some(bytes) = self.files.get(&id) {
