@@ -155,15 +155,9 @@ pub fn fcn(p: &nn::Path, num_classes: i64) -> d2l::Layers {
         .add("transpose_conv", transpose_conv)
 }
 
-/// The environment variable that names a file of ImageNet-pretrained ResNet-18 weights.
-///
-/// Defined in [Section 14.11 (Fully Convolutional Networks)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fcn.html), `chapter_computer-vision/fcn.md`.
-pub const RESNET18_WEIGHTS_ENV: &str = "D2L_RESNET18_WEIGHTS";
-
 /// Pretrains a ResNet-18 body on the book's stand-in task (single objects of
 /// [`voc_stand_in_scene`](d2l::voc_stand_in_scene), 32×32, 5 classes; 1,024 images, one epoch of
-/// Adam) and saves the body's variables to `path` (written to a temporary file first). Returns
-/// the final training accuracy.
+/// Adam) and saves the body's variables to `path`. Returns the final training accuracy.
 ///
 /// Defined in [Section 14.11 (Fully Convolutional Networks)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fcn.html), `chapter_computer-vision/fcn.md`.
 pub fn pretrain_resnet18_stand_in(path: &std::path::Path) -> Result<f64, tch::TchError> {
@@ -208,46 +202,17 @@ pub fn pretrain_resnet18_stand_in(path: &std::path::Path) -> Result<f64, tch::Tc
             .sum(Kind::Float)
             .double_value(&[]);
     }
-    let tmp = path.with_extension(format!("tmp{}.safetensors", std::process::id()));
-    vs.save(&tmp)?;
-    std::fs::rename(&tmp, path)?;
+    vs.save(path)?;
     Ok(correct / 1024.0)
 }
 
-/// Loads ImageNet-pretrained ResNet-18 weights into the variables of `vs` that have
-/// torchvision's names (those of [`resnet18_body`]) and returns where they came from. The
-/// weights are read from `$D2L_RESNET18_WEIGHTS`, or from `resnet18.safetensors` or
-/// `resnet18.ot` in the data cache. Without such a file, it loads (making it first if needed)
-/// the stand-in of [`pretrain_resnet18_stand_in`] from `resnet18-stand-in.safetensors` in the
-/// cache, and a notice says so.
+/// Loads ImageNet-pretrained ResNet-18 weights ([`d2l::RESNET18_WEIGHTS`]) into the variables of
+/// `vs` that have torchvision's names (those of [`resnet18_body`]), or else the stand-in of
+/// [`pretrain_resnet18_stand_in`], and returns where they came from.
 ///
 /// Defined in [Section 14.11 (Fully Convolutional Networks)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fcn.html), `chapter_computer-vision/fcn.md`.
 pub fn load_pretrained_resnet18(vs: &mut nn::VarStore) -> Result<String, tch::TchError> {
-    let cache = d2l::data::DataHub::new().cache_dir().to_path_buf();
-    let mut candidates = std::env::var_os(RESNET18_WEIGHTS_ENV)
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(["resnet18.safetensors", "resnet18.ot"].map(|f| cache.join(f)));
-    if let Some(path) = candidates.find(|p| p.is_file()) {
-        vs.load_partial(&path)?;
-        let sha1 =
-            d2l::data::sha1_file(&path).map_err(|e| tch::TchError::FileFormat(e.to_string()))?;
-        return Ok(format!("{} (SHA-1 {sha1})", path.display()));
-    }
-    std::fs::create_dir_all(&cache)?;
-    let stand_in = cache.join("resnet18-stand-in.safetensors");
-    if !stand_in.is_file() {
-        pretrain_resnet18_stand_in(&stand_in)?;
-    }
-    vs.load_partial(&stand_in)?;
-    d2l::display::notice(&d2l::display::Notice::SyntheticData {
-        dataset: "the ImageNet-pretrained ResNet-18 weights".into(),
-        switch: format!("no weights file in the data cache or ${RESNET18_WEIGHTS_ENV}"),
-    });
-    Ok(format!(
-        "{} (stand-in pretrained by the book)",
-        stand_in.display()
-    ))
+    d2l::RESNET18_WEIGHTS.load_into(vs, pretrain_resnet18_stand_in)
 }
 
 /// Semantic segmentation: per-pixel cross-entropy of scores `[b, q, h, w]` against labels

@@ -475,21 +475,88 @@ pub fn load_torchvision_resnet18(
     })
 }
 
+/// Published pretrained weights that an offline build replaces by a stand-in the book pretrains
+/// itself: the file named by the environment variable `env`, else the first of `files` in the
+/// data cache, else the stand-in `stand_in` in the data cache.
+///
+/// Defined in [Section 14.2 (Fine-Tuning)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fine-tuning.html), `chapter_computer-vision/fine-tuning.md`.
+#[derive(Debug, Clone, Copy)]
+pub struct PretrainedWeights<'a> {
+    /// How the page's notice names the weights.
+    pub name: &'a str,
+    /// The environment variable that names a weights file.
+    pub env: &'a str,
+    /// The file names looked for in the data cache.
+    pub files: &'a [&'a str],
+    /// The file name of the book's stand-in in the data cache.
+    pub stand_in: &'a str,
+}
+
+/// Defined in [Section 14.2 (Fine-Tuning)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fine-tuning.html), `chapter_computer-vision/fine-tuning.md`.
+impl PretrainedWeights<'_> {
+    /// The file of the published weights, if this machine has one.
+    pub fn find(&self) -> Option<std::path::PathBuf> {
+        let cache = d2l::data::DataHub::new().cache_dir().to_path_buf();
+        std::env::var_os(self.env)
+            .map(std::path::PathBuf::from)
+            .into_iter()
+            .chain(self.files.iter().map(|f| cache.join(f)))
+            .find(|p| p.is_file())
+    }
+
+    /// Loads the weights into the variables of `vs` that have their names, and says where they
+    /// came from: the published file (with its SHA-1), or else the stand-in, which `pretrain`
+    /// writes to the path it is given the first time (then renamed into the cache), announced
+    /// by a notice.
+    pub fn load_into(
+        &self,
+        vs: &mut nn::VarStore,
+        pretrain: impl FnOnce(&std::path::Path) -> Result<f64, tch::TchError>,
+    ) -> Result<String, tch::TchError> {
+        if let Some(path) = self.find() {
+            vs.load_partial(&path)?;
+            let sha1 = d2l::data::sha1_file(&path)
+                .map_err(|e| tch::TchError::FileFormat(e.to_string()))?;
+            return Ok(format!("{} (SHA-1 {sha1})", path.display()));
+        }
+        let cache = d2l::data::DataHub::new().cache_dir().to_path_buf();
+        std::fs::create_dir_all(&cache)?;
+        let stand_in = cache.join(self.stand_in);
+        if !stand_in.is_file() {
+            let tmp = stand_in.with_extension(format!("tmp{}.safetensors", std::process::id()));
+            pretrain(&tmp)?;
+            std::fs::rename(&tmp, &stand_in)?;
+        }
+        vs.load_partial(&stand_in)?;
+        d2l::display::notice(&d2l::display::Notice::SyntheticData {
+            dataset: self.name.into(),
+            switch: format!("no weights file in the data cache or ${}", self.env),
+        });
+        Ok(format!(
+            "{} (stand-in pretrained by the book)",
+            stand_in.display()
+        ))
+    }
+}
+
+/// torchvision's ImageNet ResNet-18 (`$D2L_RESNET18_WEIGHTS` or `resnet18.safetensors` in the
+/// data cache, torchvision's variable names), and the book's stand-in for it.
+///
+/// Defined in [Section 14.2 (Fine-Tuning)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fine-tuning.html), `chapter_computer-vision/fine-tuning.md`.
+pub const RESNET18_WEIGHTS: PretrainedWeights<'static> = PretrainedWeights {
+    name: "the ImageNet-pretrained ResNet-18 weights",
+    env: "D2L_RESNET18_WEIGHTS",
+    files: &["resnet18.safetensors"],
+    stand_in: "resnet18-stand-in.safetensors",
+};
+
 /// ResNet-18 ([`resnet18_rgb`], 1000 classes) with torchvision's ImageNet
-/// weights, read by [`load_torchvision_resnet18`] from the file named by
-/// `D2L_RESNET18_WEIGHTS` or from `resnet18.safetensors` in the data cache;
-/// `None` when there is no such file.
+/// weights, read by [`load_torchvision_resnet18`] from the file that
+/// [`RESNET18_WEIGHTS`] finds; `None` when there is no such file.
 ///
 /// Defined in [Section 14.2 (Fine-Tuning)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/fine-tuning.html), `chapter_computer-vision/fine-tuning.md`.
 pub fn pretrained_resnet18() -> Result<Option<(nn::VarStore, d2l::Layers)>, tch::TchError> {
-    let cache = d2l::data::DataHub::new()
-        .cache_dir()
-        .join("resnet18.safetensors");
-    let mut candidates = std::env::var_os("D2L_RESNET18_WEIGHTS")
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain([cache]);
-    let Some(path) = candidates.find(|p| p.is_file()) else {
+    let Some(path) = RESNET18_WEIGHTS.find() else {
         return Ok(None);
     };
     let vs = nn::VarStore::new(Device::Cpu);

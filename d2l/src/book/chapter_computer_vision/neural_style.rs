@@ -44,10 +44,16 @@ pub fn vgg19_features(p: &nn::Path, num_layers: usize) -> d2l::Layers {
     layers
 }
 
-/// The environment variable that names a file of ImageNet-pretrained VGG-19 weights.
+/// torchvision's ImageNet VGG-19 (`$D2L_VGG19_WEIGHTS`, or `vgg19.safetensors` or `vgg19.ot` in
+/// the data cache, torchvision's variable names), and the book's stand-in for it.
 ///
 /// Defined in [Section 14.12 (Neural Style Transfer)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/neural-style.html), `chapter_computer-vision/neural-style.md`.
-pub const VGG19_WEIGHTS_ENV: &str = "D2L_VGG19_WEIGHTS";
+pub const VGG19_WEIGHTS: d2l::PretrainedWeights<'static> = d2l::PretrainedWeights {
+    name: "the ImageNet-pretrained VGG-19 weights",
+    env: "D2L_VGG19_WEIGHTS",
+    files: &["vgg19.safetensors", "vgg19.ot"],
+    stand_in: "vgg19-stand-in.safetensors",
+};
 
 /// Pretrains the first 29 layers of VGG-19 ([`vgg19_features`]) on the book's stand-in task
 /// (single objects of [`voc_stand_in_scene`](d2l::voc_stand_in_scene), 16×16, 5 classes,
@@ -99,42 +105,15 @@ pub fn pretrain_vgg19_stand_in(path: &std::path::Path) -> Result<f64, tch::TchEr
                 .double_value(&[]);
         }
     }
-    let tmp = path.with_extension(format!("tmp{}.safetensors", std::process::id()));
-    vs.save(&tmp)?;
-    std::fs::rename(&tmp, path)?;
+    vs.save(path)?;
     Ok(correct / 128.0)
 }
 
-/// Loads ImageNet-pretrained VGG-19 weights into the variables of `vs` that have torchvision's
-/// names (those of [`vgg19_features`]) and returns where they came from: `$D2L_VGG19_WEIGHTS`,
-/// or `vgg19.safetensors` or `vgg19.ot` in the data cache; otherwise the stand-in of
-/// [`pretrain_vgg19_stand_in`] (made first if needed), with a notice.
+/// Loads ImageNet-pretrained VGG-19 weights ([`VGG19_WEIGHTS`]) into the variables of `vs` that
+/// have torchvision's names (those of [`vgg19_features`]), or else the stand-in of
+/// [`pretrain_vgg19_stand_in`], and returns where they came from.
 ///
 /// Defined in [Section 14.12 (Neural Style Transfer)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/neural-style.html), `chapter_computer-vision/neural-style.md`.
 pub fn load_pretrained_vgg19(vs: &mut nn::VarStore) -> Result<String, tch::TchError> {
-    let cache = d2l::data::DataHub::new().cache_dir().to_path_buf();
-    let mut candidates = std::env::var_os(VGG19_WEIGHTS_ENV)
-        .map(std::path::PathBuf::from)
-        .into_iter()
-        .chain(["vgg19.safetensors", "vgg19.ot"].map(|f| cache.join(f)));
-    if let Some(path) = candidates.find(|p| p.is_file()) {
-        vs.load_partial(&path)?;
-        let sha1 =
-            d2l::data::sha1_file(&path).map_err(|e| tch::TchError::FileFormat(e.to_string()))?;
-        return Ok(format!("{} (SHA-1 {sha1})", path.display()));
-    }
-    std::fs::create_dir_all(&cache)?;
-    let stand_in = cache.join("vgg19-stand-in.safetensors");
-    if !stand_in.is_file() {
-        pretrain_vgg19_stand_in(&stand_in)?;
-    }
-    vs.load_partial(&stand_in)?;
-    d2l::display::notice(&d2l::display::Notice::SyntheticData {
-        dataset: "the ImageNet-pretrained VGG-19 weights".into(),
-        switch: format!("no weights file in the data cache or ${VGG19_WEIGHTS_ENV}"),
-    });
-    Ok(format!(
-        "{} (stand-in pretrained by the book)",
-        stand_in.display()
-    ))
+    VGG19_WEIGHTS.load_into(vs, pretrain_vgg19_stand_in)
 }
