@@ -11,7 +11,7 @@ setup:
 # reference under api/ of the site, which the tools appendix links to).
 book: setup
 	cargo build --workspace --bins
-	cargo run -p d2l-book -- build all
+	cargo run --bin d2l-book -- build all
 	scripts/api-docs
 
 # The book as CI builds it, offline: the data hub's small files come from ../shared/data into a
@@ -27,10 +27,13 @@ OFFLINE_ENV := D2L_DATA_DIR=$(CACHE)/offline-data D2L_DATA_URL=http://127.0.0.1:
 book-offline: setup
 	mkdir -p $(CACHE)/offline-data
 	cp -u $(SHARED_DATA)/*.csv $(SHARED_DATA)/*.txt $(SHARED_DATA)/*.dat $(CACHE)/offline-data/
-	cargo build -p d2l-book
-	$(OFFLINE_ENV) cargo run -q -p d2l-book -- build all --warning-is-error -j 2
+	cargo build --workspace --bins
+	$(OFFLINE_ENV) cargo run -q --bin d2l-book -- build all --warning-is-error -j 2
 	scripts/api-docs
 
+# Binaries run with `cargo run --bin NAME`, not `-p PACKAGE`: `-p` resolves the dependencies'
+# features for that one package, which differ from the workspace build's, and cargo would build
+# typst and its dependencies a second time (about 6 minutes cold).
 # Runs the whole test suite: the formatting and lint gates (rustfmt.toml; clippy with every
 # warning an error), Rust unit, integration and doc tests, the crate-vs-book check, the check
 # that vendor/evcxr is the published evcxr plus its patch file, the offline book build with every
@@ -40,7 +43,7 @@ test: setup
 	cargo build --workspace --bins
 	cargo clippy --workspace --all-targets -q -- -D warnings
 	cargo test --workspace --no-fail-fast
-	cargo run -q -p d2l-book -- build lib --check
+	cargo run -q --bin d2l-book -- build lib --check
 	scripts/check-vendored-evcxr
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q

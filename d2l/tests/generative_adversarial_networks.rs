@@ -178,7 +178,7 @@ fn pokemon_stand_in_has_the_real_format_and_is_deterministic() {
 fn pokemon_stand_in_files_round_trip_through_the_loader() {
     let root = tempfile::tempdir().unwrap();
     let dir = root.path().join("pokemon-synthetic");
-    d2l::write_pokemon_stand_in(&dir, 25, 7).unwrap();
+    d2l::data::write_stand_in(&dir, "test", |d| d2l::write_pokemon_stand_in(d, 25, 7)).unwrap();
     assert!(dir.join("SYNTHETIC.md").is_file());
     let loaded = d2l::PokemonSprites::load_dir(&dir, 64).unwrap();
     assert!(loaded.synthetic);

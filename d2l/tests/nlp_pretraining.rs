@@ -276,7 +276,7 @@ fn bpe_merges_the_hand_worked_example() {
 fn the_glove_stand_in_has_directions_that_analogies_find() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("glove.6b.50d-synthetic");
-    d2l::write_glove_stand_in(&target, 50).unwrap();
+    d2l::data::write_stand_in(&target, "test", |d| d2l::write_glove_stand_in(d, 50)).unwrap();
     let glove = d2l::TokenEmbedding::from_file(&target.join("vec.txt"), true).unwrap();
     assert_eq!(glove.idx_to_vec.size()[1], 50);
     assert_eq!(glove.idx_to_token[0], "<unk>");

@@ -56,9 +56,10 @@ fn split_by_time_holds_out_each_users_latest_rating() {
 
 #[test]
 fn stand_in_has_the_shape_and_format_of_movielens_100k() {
-    let dir = tempfile::tempdir().unwrap();
-    d2l::write_ml100k_stand_in(dir.path(), 0).unwrap();
-    let data = d2l::MovieLens::read(&dir.path().join("u.data")).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("ml-100k-synthetic");
+    d2l::data::write_stand_in(&dir, "test", |d| d2l::write_ml100k_stand_in(d, 0)).unwrap();
+    let data = d2l::MovieLens::read(&dir.join("u.data")).unwrap();
     assert!(data.synthetic);
     assert_eq!((data.num_users, data.num_items), (943, 1682));
     let n = data.ratings.len();
@@ -76,7 +77,7 @@ fn stand_in_has_the_shape_and_format_of_movielens_100k() {
     let again = tempfile::tempdir().unwrap();
     d2l::write_ml100k_stand_in(again.path(), 0).unwrap();
     assert_eq!(
-        std::fs::read(dir.path().join("u.data")).unwrap(),
+        std::fs::read(dir.join("u.data")).unwrap(),
         std::fs::read(again.path().join("u.data")).unwrap()
     );
 }
@@ -254,9 +255,10 @@ fn feature_mapper_numbers_frequent_values_and_offsets_fields() {
 
 #[test]
 fn ctr_stand_in_has_the_real_format_and_signal() {
-    let dir = tempfile::tempdir().unwrap();
-    d2l::write_ctr_stand_in(dir.path(), 0).unwrap();
-    let data = d2l::CtrDataset::read_dir(dir.path()).unwrap();
+    let root = tempfile::tempdir().unwrap();
+    let dir = root.path().join("ctr-synthetic");
+    d2l::data::write_stand_in(&dir, "test", |d| d2l::write_ctr_stand_in(d, 0)).unwrap();
+    let data = d2l::CtrDataset::read_dir(&dir).unwrap();
     assert!(data.synthetic);
     assert_eq!((data.train.len(), data.test.len()), (15_000, 3_000));
     let rate = data.train.iter().map(|r| r.label as f64).sum::<f64>() / 15_000.0;

@@ -38,7 +38,7 @@ def kernel_binary() -> Path:
     target = Path(json.loads(meta.stdout)["target_directory"])
     binary = target / "debug" / "d2l-kernel"
     if not binary.exists():
-        raise RuntimeError(f"{binary} is missing: run `cargo build -p d2l-kernel` first")
+        raise RuntimeError(f"{binary} is missing: run `cargo build --workspace --bins` first")
     return binary
 
 

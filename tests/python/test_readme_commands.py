@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[2]
 class ReadmeCommands(unittest.TestCase):
     def test_the_kernel_install_command_registers_the_kernel(self) -> None:
         readme = (ROOT / "README.md").read_text(encoding="utf-8")
-        command = "cargo run -p d2l-kernel -- install --user"
+        command = "cargo run --bin d2l-kernel -- install --user"
         self.assertIn(command, readme, "the README names this command")
         with tempfile.TemporaryDirectory(prefix="d2l-readme-") as prefix:
             args = command.replace("--user", f"--prefix {prefix}").split()

@@ -60,7 +60,7 @@ pub const HUB_NAMES: [&str; 4] = [
 ];
 
 /// The file that marks a directory as holding a synthetic stand-in.
-pub const SYNTHETIC_MARKER: &str = "SYNTHETIC.md";
+pub const SYNTHETIC_MARKER: &str = super::STAND_IN_MARKER;
 
 /// `D2L_FASHION_MNIST=synthetic` makes [`FashionMnistTensors::fetch`] use the synthetic stand-in.
 pub const FASHION_MNIST_ENV: &str = d2l_protocol::env::FASHION_MNIST;

@@ -1,7 +1,8 @@
 //! Data for the book: the data hub ([`download`], SHA-1 checked and cached), archives
 //! ([`extract`]), the IDX format of the MNIST family ([`idx`]), Fashion-MNIST (real or a labelled
 //! synthetic stand-in, [`fashion_mnist`]), English–French pairs (real or generated, [`fra_eng`]), batches of in-memory tensors ([`TensorLoader`]) and CSV
-//! tables ([`Table`]) with the preprocessing the house-price chapter needs.
+//! tables ([`Table`]) with the preprocessing the house-price chapter needs, and the rule for every
+//! other hub data set: the real files or a generated stand-in ([`StandIn`]).
 //!
 //! Downloads go to a cache directory: `$D2L_DATA_DIR`, or `d2l-rs/data` under the user's cache
 //! directory (`~/.cache/d2l-rs/data` on Linux). The hub's base URL is d2l's
@@ -14,6 +15,7 @@ pub mod fra_eng;
 mod hub;
 pub mod idx;
 mod loader;
+mod stand_in;
 mod table;
 
 pub use archive::extract;
@@ -23,6 +25,7 @@ pub use hub::{
     DEFAULT_DATA_URL,
 };
 pub use loader::{Batches, Gather, TensorGroup, TensorLoader};
+pub use stand_in::{is_stand_in, write_stand_in, DataFolder, StandIn, STAND_IN_MARKER};
 pub use table::{Column, ColumnData, CsvOptions, Table};
 
 use std::path::PathBuf;
