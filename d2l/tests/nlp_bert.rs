@@ -29,8 +29,10 @@ fn tokens_and_segments_of_one_text_and_of_a_pair() {
     assert_eq!(tokens, ["<cls>", "this", "movie", "is", "great", "<sep>"]);
     assert_eq!(segments, [0, 0, 0, 0, 0, 0]);
 
-    let (tokens, segments) =
-        d2l::get_tokens_and_segments(&["this", "movie", "is", "great"], Some(&["i", "like", "it"][..]));
+    let (tokens, segments) = d2l::get_tokens_and_segments(
+        &["this", "movie", "is", "great"],
+        Some(&["i", "like", "it"][..]),
+    );
     assert_eq!(
         tokens,
         ["<cls>", "this", "movie", "is", "great", "<sep>", "i", "like", "it", "<sep>"]
@@ -55,7 +57,13 @@ fn bert_outputs_have_the_shapes_of_the_book() {
     let segments = Tensor::zeros([3, 9], (Kind::Int64, Device::Cpu));
     let valid_lens = Tensor::from_slice(&[9i64, 5, 7]);
     let positions = Tensor::from_slice(&[1i64, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]).view([3, 4]);
-    let (encoded, mlm, nsp) = bert.forward(&tokens, &segments, Some(&valid_lens), Some(&positions), false);
+    let (encoded, mlm, nsp) = bert.forward(
+        &tokens,
+        &segments,
+        Some(&valid_lens),
+        Some(&positions),
+        false,
+    );
     assert_eq!(encoded.size(), [3, 9, 32]);
     assert_eq!(mlm.expect("positions given").size(), [3, 4, 50]);
     assert_eq!(nsp.size(), [3, 2]);
@@ -64,9 +72,12 @@ fn bert_outputs_have_the_shapes_of_the_book() {
 
     // The MLM head reads exactly the encoder rows at the prediction positions.
     let picked = bert.mlm.forward(&encoded, &positions);
-    let by_hand = bert
-        .mlm
-        .forward(&encoded.narrow(1, 1, 4), &Tensor::from_slice(&[0i64, 1, 2, 3]).view([1, 4]).repeat([3, 1]));
+    let by_hand = bert.mlm.forward(
+        &encoded.narrow(1, 1, 4),
+        &Tensor::from_slice(&[0i64, 1, 2, 3])
+            .view([1, 4])
+            .repeat([3, 1]),
+    );
     assert!(picked.allclose(&by_hand, 1e-5, 1e-6, false));
 }
 
@@ -91,12 +102,19 @@ fn mlm_replacements_follow_the_80_10_10_rule() {
     let positions: Vec<usize> = (0..tokens.len()).collect();
     let mut rng = d2l::BertRng::new(3);
     let num_preds = 20_000;
-    let (masked, chosen) = d2l::replace_mlm_tokens(&tokens, &positions, num_preds, &vocab, &mut rng);
+    let (masked, chosen) =
+        d2l::replace_mlm_tokens(&tokens, &positions, num_preds, &vocab, &mut rng);
     assert_eq!(chosen.len(), num_preds);
-    assert!(chosen.windows(2).all(|w| w[0].0 < w[1].0), "positions sorted and distinct");
+    assert!(
+        chosen.windows(2).all(|w| w[0].0 < w[1].0),
+        "positions sorted and distinct"
+    );
     let (mut as_mask, mut kept, mut random) = (0usize, 0usize, 0usize);
     for (position, original) in &chosen {
-        assert_eq!(&tokens[*position], original, "labels are the original tokens");
+        assert_eq!(
+            &tokens[*position], original,
+            "labels are the original tokens"
+        );
         match masked[*position].as_str() {
             "<mask>" => as_mask += 1,
             t if t == original.as_str() => kept += 1,
@@ -129,7 +147,10 @@ fn mlm_data_predicts_fifteen_percent_and_never_special_tokens() {
         assert_eq!(labels.len(), 3);
         for (&p, &label) in positions.iter().zip(&labels) {
             let p = p as usize;
-            assert!(p != 0 && tokens[p] != "<sep>", "special tokens are never predicted");
+            assert!(
+                p != 0 && tokens[p] != "<sep>",
+                "special tokens are never predicted"
+            );
             assert_eq!(label, vocab.index(&tokens[p]) as i64);
         }
     }
@@ -201,10 +222,17 @@ fn padding_and_packing_round_trip() {
     );
     assert_eq!(Vec::<i64>::try_from(&batch.valid_lens).unwrap(), [4, 5]);
     assert_eq!(batch.pred_positions.size(), [2, 2]);
-    assert_eq!(Vec::<f32>::try_from(batch.mlm_weights.get(1)).unwrap(), [1.0, 0.0]);
+    assert_eq!(
+        Vec::<f32>::try_from(batch.mlm_weights.get(1)).unwrap(),
+        [1.0, 0.0]
+    );
     assert_eq!(Vec::<i64>::try_from(&batch.nsp_labels).unwrap(), [1, 0]);
 
-    let tensors: Vec<Tensor> = batch.tensors().into_iter().map(Tensor::shallow_clone).collect();
+    let tensors: Vec<Tensor> = batch
+        .tensors()
+        .into_iter()
+        .map(Tensor::shallow_clone)
+        .collect();
     let (x, y) = d2l::BertBatch::from_tensors(tensors).into_batch();
     assert_eq!(x.size(), [2, 2 * 10 + 1 + 2]);
     assert_eq!(y.size(), [2, 2 * 2 + 1]);
@@ -217,9 +245,14 @@ fn padding_and_packing_round_trip() {
 
 #[test]
 fn the_wikitext2_stand_in_has_paragraphs_of_sentences_in_wikitext_format() {
-    assert_eq!(d2l::wikitext2_stand_in(20, 4), d2l::wikitext2_stand_in(20, 4));
+    assert_eq!(
+        d2l::wikitext2_stand_in(20, 4),
+        d2l::wikitext2_stand_in(20, 4)
+    );
     let text = d2l::wikitext2_stand_in(200, 4);
-    assert!(text.lines().any(|l| l.starts_with(" = ") && l.ends_with(" = ")));
+    assert!(text
+        .lines()
+        .any(|l| l.starts_with(" = ") && l.ends_with(" = ")));
     let dir = std::env::temp_dir().join(format!("d2l-bert-test-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     d2l::data::write_stand_in(&dir, "test", d2l::write_wikitext2_stand_in).unwrap();
@@ -246,8 +279,16 @@ fn a_few_steps_of_pretraining_lower_the_mlm_loss() {
         .map(|l| l.split(" . ").map(String::from).collect())
         .collect();
     let data = d2l::WikiText2::from_paragraphs(&paragraphs, 64, 48);
-    let share = data.examples.nsp_labels.to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
-    assert!((share - 0.5).abs() < 0.1, "share of real next sentences {share}");
+    let share = data
+        .examples
+        .nsp_labels
+        .to_kind(Kind::Double)
+        .mean(Kind::Double)
+        .double_value(&[]);
+    assert!(
+        (share - 0.5).abs() < 0.1,
+        "share of real next sentences {share}"
+    );
 
     let vs = nn::VarStore::new(Device::Cpu);
     let mut config = small_config(data.vocab.len() as i64);
@@ -257,7 +298,11 @@ fn a_few_steps_of_pretraining_lower_the_mlm_loss() {
     let losses = d2l::train_bert(&net, &vs, &data, 0.01, 40).unwrap();
     assert_eq!(losses.len(), 40);
     let mean = |range: std::ops::Range<usize>| {
-        losses[range.clone()].iter().map(|(mlm, _)| mlm).sum::<f64>() / range.len() as f64
+        losses[range.clone()]
+            .iter()
+            .map(|(mlm, _)| mlm)
+            .sum::<f64>()
+            / range.len() as f64
     };
     let (first, last) = (mean(0..5), mean(35..40));
     eprintln!("MLM loss: first steps {first:.3}, last steps {last:.3}");
