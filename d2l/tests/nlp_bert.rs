@@ -295,7 +295,8 @@ fn a_few_steps_of_pretraining_lower_the_mlm_loss() {
     config.num_hiddens = 64;
     config.ffn_num_hiddens = 128;
     let net = d2l::BERTModel::new(&vs.root(), &config);
-    let losses = d2l::train_bert(&net, &vs, &data, 0.01, 40).unwrap();
+    d2l::init_bert_weights(&vs, 0.02);
+    let losses = d2l::train_bert(&net, &vs, &data, 0.005, 40).unwrap();
     assert_eq!(losses.len(), 40);
     let mean = |range: std::ops::Range<usize>| {
         losses[range.clone()]
