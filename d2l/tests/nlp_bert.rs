@@ -310,3 +310,24 @@ fn a_few_steps_of_pretraining_lower_the_mlm_loss() {
     assert!(last < 0.8 * first, "MLM loss {first:.3} -> {last:.3}");
     assert!(losses.iter().all(|(m, n)| m.is_finite() && n.is_finite()));
 }
+
+#[test]
+fn bert_initialization_draws_small_weights_and_zero_biases() {
+    tch::manual_seed(3);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let _net = d2l::BERTModel::new(&vs.root(), &small_config(500));
+    d2l::init_bert_weights(&vs, 0.02);
+    let variables = vs.variables();
+    for (name, tensor) in &variables {
+        if name.ends_with("bias") {
+            assert_eq!(tensor.abs().max().double_value(&[]), 0.0, "{name}");
+        } else if tensor.dim() >= 2 && tensor.numel() >= 1_000 {
+            let std = tensor.std(true).double_value(&[]);
+            assert!((std - 0.02).abs() < 0.003, "{name}: std {std}");
+        } else if tensor.dim() == 1 {
+            // Layer normalization keeps its scale of 1.
+            assert_eq!(tensor.min().double_value(&[]), 1.0, "{name}");
+        }
+    }
+    assert!(variables.contains_key("encoder.pos_embedding"));
+}
