@@ -128,6 +128,14 @@ fn tokenize_review_splits_punctuation_and_removes_line_breaks() {
 }
 
 #[test]
+fn truncate_pad_truncates_long_and_pads_short_lines() {
+    assert_eq!(d2l::truncate_pad(&[5, 6, 7], 5, 0), [5, 6, 7, 0, 0]);
+    assert_eq!(d2l::truncate_pad(&[5, 6, 7, 8, 9, 10], 4, 1), [5, 6, 7, 8]);
+    assert_eq!(d2l::truncate_pad(&[5, 6], 2, 1), [5, 6]);
+    assert_eq!(d2l::truncate_pad(&[], 3, 2), [2, 2, 2]);
+}
+
+#[test]
 fn imdb_reviews_are_truncated_or_padded_to_num_steps() {
     tch::manual_seed(0);
     let (_dir, folder) = imdb_folder(100);
