@@ -67,10 +67,10 @@
 #![allow(clippy::upper_case_acronyms)]
 
 pub use d2l_protocol as protocol;
-pub use tch;
 /// The `image` crate, which the computer-vision chapter decodes and encodes JPEG and PNG files
 /// with; notebooks reach it as `d2l::image`.
 pub use image;
+pub use tch;
 
 // The generated `book` modules name earlier chapters' items as `d2l::Item`, exactly as the
 // notebooks do; this makes those paths resolve inside the crate too.

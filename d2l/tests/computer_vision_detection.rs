@@ -400,7 +400,7 @@ fn banana_stand_in_has_tight_boxes() {
 fn banana_files_round_trip_through_the_reader() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("bananas");
-    d2l::write_bananas_stand_in(&target, 6, 2, 7).unwrap();
+    d2l::data::write_stand_in(&target, "test", |d| d2l::write_bananas_stand_in(d, 6, 2, 7)).unwrap();
     assert!(target.join("SYNTHETIC.md").is_file());
     let (images, labels) = d2l::read_bananas(&target, true, 64).unwrap();
     assert_eq!(images.size(), [6, 3, 64, 64]);
@@ -559,7 +559,7 @@ fn food_stand_in_draws_every_class() {
     );
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("hotdog");
-    d2l::write_hotdog_stand_in(&target, 3, 2, 0).unwrap();
+    d2l::data::write_stand_in(&target, "test", |d| d2l::write_hotdog_stand_in(d, 3, 2, 0)).unwrap();
     let (x, y, classes) = d2l::read_class_folders(&target.join("train"), 40).unwrap();
     assert_eq!(classes, ["hotdog", "not-hotdog"]);
     assert_eq!(x.size(), [6, 3, 40, 40]);
@@ -584,7 +584,7 @@ fn torchvision_weights_load_into_the_same_function() {
             let (layer, param) = (parts[0], parts[1]);
             let is_conv12 = layer == "stem_conv" || matches!(parts[1], "conv1" | "conv2");
             if is_conv12 && name.ends_with(".bias") {
-                value.zero_();
+                let _ = value.zero_();
                 continue;
             }
             let torch_name = if let Some(rest) = layer.strip_prefix("stage") {

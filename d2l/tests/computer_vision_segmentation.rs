@@ -168,7 +168,7 @@ fn roi_pooling_matches_the_hand_computed_example() {
 fn voc_stand_in_has_vocs_layout_and_labels() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path().join("voc");
-    d2l::write_voc_stand_in(&root, 6, 2, 3).unwrap();
+    d2l::data::write_stand_in(&root, "test", |d| d2l::write_voc_stand_in(d, 6, 2, 3)).unwrap();
     assert!(root.join("SYNTHETIC.md").is_file());
     let voc = root.join("VOCdevkit/VOC2012");
     let (features, labels) = d2l::read_voc_images(&voc, true).unwrap();

@@ -60,7 +60,12 @@ impl StandIn<'_> {
         } else {
             let quiet_hub = hub.clone().quiet(true).with_attempts(1);
             match quiet_hub.download_extract(self.hub_name, self.folder) {
-                Ok(path) => return Ok(DataFolder { path, synthetic: false }),
+                Ok(path) => {
+                    return Ok(DataFolder {
+                        path,
+                        synthetic: false,
+                    })
+                }
                 Err(DataError::Download { .. }) => format!(
                     "the data hub could not be reached; {}=synthetic selects it",
                     self.switch
@@ -76,7 +81,10 @@ impl StandIn<'_> {
             dataset: self.dataset.into(),
             switch: reason,
         });
-        Ok(DataFolder { path, synthetic: true })
+        Ok(DataFolder {
+            path,
+            synthetic: true,
+        })
     }
 }
 
@@ -98,7 +106,10 @@ pub fn write_stand_in(
         path: path.to_path_buf(),
         source,
     };
-    let name = dir.file_name().and_then(|f| f.to_str()).unwrap_or("stand-in");
+    let name = dir
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap_or("stand-in");
     let tmp = dir.with_file_name(format!(".{name}.{}.tmp", std::process::id()));
     if tmp.exists() {
         std::fs::remove_dir_all(&tmp).map_err(|e| io(&tmp, e))?;
@@ -152,10 +163,17 @@ mod tests {
                 .unwrap();
             assert!(folder.synthetic);
             assert_eq!(folder.path, cache.path().join("test-synthetic"));
-            assert_eq!(std::fs::read_to_string(folder.path.join("data.txt")).unwrap(), "a\nb\nc\n");
+            assert_eq!(
+                std::fs::read_to_string(folder.path.join("data.txt")).unwrap(),
+                "a\nb\nc\n"
+            );
         }
-        assert_eq!(writes, 1, "the second fetch reads the stand-in already written");
-        let marker = std::fs::read_to_string(cache.path().join("test-synthetic").join(STAND_IN_MARKER));
+        assert_eq!(
+            writes, 1,
+            "the second fetch reads the stand-in already written"
+        );
+        let marker =
+            std::fs::read_to_string(cache.path().join("test-synthetic").join(STAND_IN_MARKER));
         assert!(marker.unwrap().contains("Three lines for a test."));
     }
 
@@ -171,6 +189,9 @@ mod tests {
         assert!(err.to_string().contains("generator failed"));
         assert!(!dir.exists());
         let left: Vec<_> = std::fs::read_dir(cache.path()).unwrap().collect();
-        assert!(left.is_empty(), "the temporary folder is removed too: {left:?}");
+        assert!(
+            left.is_empty(),
+            "the temporary folder is removed too: {left:?}"
+        );
     }
 }
