@@ -27,6 +27,8 @@ pub mod chapter_computer_vision;
 pub use self::chapter_computer_vision::*;
 pub mod chapter_natural_language_processing_pretraining;
 pub use self::chapter_natural_language_processing_pretraining::*;
+pub mod chapter_natural_language_processing_applications;
+pub use self::chapter_natural_language_processing_applications::*;
 pub mod chapter_reinforcement_learning;
 pub use self::chapter_reinforcement_learning::*;
 pub mod chapter_gaussian_processes;
