@@ -400,7 +400,8 @@ fn banana_stand_in_has_tight_boxes() {
 fn banana_files_round_trip_through_the_reader() {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("bananas");
-    d2l::data::write_stand_in(&target, "test", |d| d2l::write_bananas_stand_in(d, 6, 2, 7)).unwrap();
+    d2l::data::write_stand_in(&target, "test", |d| d2l::write_bananas_stand_in(d, 6, 2, 7))
+        .unwrap();
     assert!(target.join("SYNTHETIC.md").is_file());
     let (images, labels) = d2l::read_bananas(&target, true, 64).unwrap();
     assert_eq!(images.size(), [6, 3, 64, 64]);

@@ -247,10 +247,11 @@ fn incumbent_trajectory_is_non_increasing() {
     assert_eq!(trajectory[0].1, first.error);
 }
 
-/// ASHA starts every trial once at the bottom rung, runs each (trial, rung) at most once,
-/// promotes only trials that finished the rung below, and never promotes more than
-/// floor(n / eta) of a rung's n results. Synchronous SH on two workers makes the same number of
-/// bottom-rung evaluations.
+/// ASHA on two real worker threads starts every trial once at the bottom rung, runs each
+/// (trial, rung) at most once, and promotes only trials that finished the rung below.
+/// Synchronous SH on two workers makes the same number of bottom-rung evaluations. (How many
+/// trials reach a rung depends on the order in which results arrive, so that is checked by the
+/// deterministic test below, not here.)
 #[test]
 fn asha_promotes_within_the_rules() {
     let mut tuner = AsyncTuner::new(
@@ -266,8 +267,7 @@ fn asha_promotes_within_the_rules() {
             .count()
     };
     assert_eq!(at(1), 18);
-    assert!(at(3) <= 18 / 3 && at(3) >= 1, "{}", at(3));
-    assert!(at(9) <= at(3) / 3 + 1);
+    assert!(at(3) >= 1, "{}", at(3));
     let mut pairs: Vec<(usize, usize)> = history
         .records
         .iter()
@@ -291,4 +291,72 @@ fn asha_promotes_within_the_rules() {
     .run(|_| sleepy);
     assert_eq!(sh.records.iter().filter(|r| r.resource == 1).count(), 18);
     assert_eq!(sh.num_trials(), 18);
+}
+
+/// ASHA's rule, checked at every decision of a scheduler driven by hand as two workers would
+/// drive it (results arrive in a fixed, interleaved order): a trial is promoted from a rung only
+/// while it is among the best floor(n / eta) of the n results that rung has, and only once. The
+/// number promoted may end above floor(n_final / eta), because a trial promoted early can later
+/// drop out of the top.
+#[test]
+fn asha_promotes_only_from_the_top_of_a_rung() {
+    let rungs = sh_rung_resources(1, 9, 3);
+    let mut asha = AshaScheduler::new(RandomSearcher::new(space(), 5), 1, 9, 3, 18);
+    // Rung results as the scheduler has seen them: (trial, error).
+    let mut seen: Vec<Vec<(usize, f64)>> = vec![Vec::new(); rungs.len()];
+    let mut running: std::collections::VecDeque<d2l::Job> = Default::default();
+    let mut promotions = 0;
+    let error = |job: &d2l::Job| {
+        // A fixed error per trial that shrinks with training, plus order-dependent jitter.
+        let base = ((job.trial_id * 7919) % 97) as f64 / 97.0;
+        base / job.resource as f64 + 0.001 * (job.trial_id % 5) as f64
+    };
+    loop {
+        match d2l::Scheduler::suggest(&mut asha) {
+            d2l::Decision::Run(job) => {
+                let k = rungs.iter().position(|&r| r == job.resource).unwrap();
+                if k > 0 {
+                    promotions += 1;
+                    let below = &seen[k - 1];
+                    let own = below
+                        .iter()
+                        .find(|(id, _)| *id == job.trial_id)
+                        .expect("promoted without a result on the rung below")
+                        .1;
+                    let better = below.iter().filter(|(_, e)| *e < own).count();
+                    assert!(
+                        better < below.len() / 3,
+                        "trial {} promoted to {} with {better} better of {}",
+                        job.trial_id,
+                        job.resource,
+                        below.len()
+                    );
+                }
+                running.push_back(job);
+                if running.len() < 2 {
+                    continue;
+                }
+            }
+            d2l::Decision::Wait => assert!(!running.is_empty(), "waits with nothing running"),
+            d2l::Decision::Stop => break,
+        }
+        // The older of the two running jobs finishes.
+        let job = running.pop_front().unwrap();
+        let k = rungs.iter().position(|&r| r == job.resource).unwrap();
+        let e = error(&job);
+        seen[k].push((job.trial_id, e));
+        d2l::Scheduler::update(&mut asha, &job, e);
+    }
+    assert!(running.is_empty());
+    assert_eq!(seen[0].len(), 18);
+    assert!(promotions >= 18 / 3, "{promotions} promotions");
+    let mut ids: Vec<(usize, usize)> = seen
+        .iter()
+        .enumerate()
+        .flat_map(|(k, r)| r.iter().map(move |(id, _)| (*id, k)))
+        .collect();
+    let n = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "a trial ran twice on one rung");
 }

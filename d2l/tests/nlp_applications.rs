@@ -24,8 +24,7 @@ fn quiet_trainer(max_epochs: usize) -> d2l::Trainer {
 fn imdb_folder(per_class: usize) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("aclImdb-synthetic");
-    d2l::data::write_stand_in(&target, "test", |d| d2l::write_imdb_stand_in(d, per_class))
-        .unwrap();
+    d2l::data::write_stand_in(&target, "test", |d| d2l::write_imdb_stand_in(d, per_class)).unwrap();
     (dir, target)
 }
 
@@ -72,7 +71,10 @@ fn the_imdb_stand_in_parses_with_read_imdb_and_is_balanced() {
             assert!(ratings.contains(&rating), "{label}/{name}");
         }
     }
-    assert_eq!(d2l::imdb_stand_in(20, true, 3), d2l::imdb_stand_in(20, true, 3));
+    assert_eq!(
+        d2l::imdb_stand_in(20, true, 3),
+        d2l::imdb_stand_in(20, true, 3)
+    );
 }
 
 /// A lexicon rule (the sentiment adjectives of the grammar, flipped by "not" earlier in the same
@@ -119,10 +121,7 @@ fn the_imdb_stand_in_labels_follow_from_sentiment_words_and_negation() {
 fn tokenize_review_splits_punctuation_and_removes_line_breaks() {
     assert_eq!(
         d2l::tokenize_review("The plot? Weak.<br /><br />But I didn't care: GREAT fun!"),
-        [
-            "the", "plot", "?", "weak", ".", "but", "i", "didn't", "care", ":", "great", "fun",
-            "!"
-        ]
+        ["the", "plot", "?", "weak", ".", "but", "i", "didn't", "care", ":", "great", "fun", "!"]
     );
     assert!(d2l::tokenize_review("  ").is_empty());
 }
@@ -181,7 +180,10 @@ fn imdb_reviews_are_truncated_or_padded_to_num_steps() {
         .all_dim(1, false)
         .sum(Kind::Int64)
         .int64_value(&[]);
-    assert!(rows_without_pad < 200, "most reviews are shorter than the longest one");
+    assert!(
+        rows_without_pad < 200,
+        "most reviews are shorter than the longest one"
+    );
 }
 
 #[test]
@@ -189,7 +191,10 @@ fn the_snli_stand_in_parses_with_read_snli_and_is_balanced() {
     let (_dir, folder) = snli_folder(3_000, 300);
     let text = std::fs::read_to_string(folder.join("snli_1.0_train.txt")).unwrap();
     let mut lines = text.lines();
-    assert!(lines.next().unwrap().starts_with("gold_label\tsentence1_binary_parse"));
+    assert!(lines
+        .next()
+        .unwrap()
+        .starts_with("gold_label\tsentence1_binary_parse"));
     assert!(lines.all(|line| line.split('\t').count() == 14));
     assert!(folder.join("snli_1.0_dev.txt").is_file());
     let (premises, hypotheses, labels) = d2l::read_snli(&folder, true).unwrap();
@@ -201,7 +206,9 @@ fn the_snli_stand_in_parses_with_read_snli_and_is_balanced() {
         let share = labels.iter().filter(|&&l| l == class).count() as f64 / labels.len() as f64;
         assert!((0.3..0.37).contains(&share), "label {class}: {share}");
     }
-    assert!(premises.iter().all(|p| p == &p.to_lowercase() && !p.contains('(')));
+    assert!(premises
+        .iter()
+        .all(|p| p == &p.to_lowercase() && !p.contains('(')));
     // The relations follow from the grammar: "nobody" only contradicts, added adjectives are
     // neutral, and an entailed hypothesis never mentions a purpose.
     for ((premise, hypothesis), &label) in premises.iter().zip(&hypotheses).zip(&labels) {
@@ -209,11 +216,17 @@ fn the_snli_stand_in_parses_with_read_snli_and_is_balanced() {
         if words.contains(&"nobody") {
             assert_eq!(label, 1, "{premise} / {hypothesis}");
         }
-        if ["tall", "famous", "tired", "rich"].iter().any(|a| words.contains(a)) {
+        if ["tall", "famous", "tired", "rich"]
+            .iter()
+            .any(|a| words.contains(a))
+        {
             assert_eq!(label, 2, "{premise} / {hypothesis}");
         }
         if label == 0 {
-            assert!(!hypothesis.contains("to earn money"), "{premise} / {hypothesis}");
+            assert!(
+                !hypothesis.contains("to earn money"),
+                "{premise} / {hypothesis}"
+            );
         }
     }
     let (_, _, test_labels) = d2l::read_snli(&folder, false).unwrap();
@@ -246,14 +259,27 @@ fn snli_pairs_are_stacked_and_padded_to_num_steps() {
     let labels = Vec::<i64>::try_from(&data.train.1).unwrap();
     assert!(labels.iter().all(|l| (0..3).contains(l)));
     let pad = data.vocab.index("<pad>") as i64;
-    let x = Vec::<i64>::try_from(data.encode(&["A", "man", "is", "sleeping"], &["nobody"]).flatten(0, -1))
-        .unwrap();
+    let x = Vec::<i64>::try_from(
+        data.encode(&["A", "man", "is", "sleeping"], &["nobody"])
+            .flatten(0, -1),
+    )
+    .unwrap();
     let index = |w: &str| data.vocab.index(w) as i64;
     assert_eq!(
         x,
         [
-            index("a"), index("man"), index("is"), index("sleeping"), pad, pad,
-            index("nobody"), pad, pad, pad, pad, pad
+            index("a"),
+            index("man"),
+            index("is"),
+            index("sleeping"),
+            pad,
+            pad,
+            index("nobody"),
+            pad,
+            pad,
+            pad,
+            pad,
+            pad
         ]
     );
     let (xb, yb) = data.train_dataloader().next().unwrap();
@@ -346,7 +372,10 @@ fn frozen_word_vectors_do_not_train() {
     let cnn = d2l::sentiment_textcnn(&pretrained, &[2, 3], &[4, 4], 0.1);
     assert_eq!(cnn.net.constant_embedding, pretrained);
     assert_eq!(cnn.net.embedding.ws, pretrained);
-    assert_eq!(cnn.num_parameters(), 12 * 6 + (12 * 2 + 1) * 4 + (12 * 3 + 1) * 4 + 8 * 2 + 2);
+    assert_eq!(
+        cnn.num_parameters(),
+        12 * 6 + (12 * 2 + 1) * 4 + (12 * 3 + 1) * 4 + 8 * 2 + 2
+    );
 }
 
 /// A small textCNN (random 32-dimensional word vectors, kernels of widths 3 and 4 with 16
@@ -359,7 +388,10 @@ fn a_small_textcnn_learns_the_stand_in_sentiment() {
     let mut data = d2l::Imdb::from_folder(&folder, 64, 60).unwrap();
     // 400 of the 1,200 test reviews are enough.
     let keep = Tensor::randperm(1_200, (Kind::Int64, Device::Cpu)).narrow(0, 0, 400);
-    data.test = (data.test.0.index_select(0, &keep), data.test.1.index_select(0, &keep));
+    data.test = (
+        data.test.0.index_select(0, &keep),
+        data.test.1.index_select(0, &keep),
+    );
     let pretrained = Tensor::randn([data.vocab.len() as i64, 32], (Kind::Float, Device::Cpu)) * 0.5;
     let mut model = d2l::sentiment_textcnn(&pretrained, &[3, 4], &[16, 16], 0.01);
     let history = quiet_trainer(4).fit(&mut model, &data).unwrap();
@@ -367,7 +399,11 @@ fn a_small_textcnn_learns_the_stand_in_sentiment() {
     eprintln!("textCNN test accuracy: {accuracy:.3}");
     assert!(accuracy > 0.8, "{accuracy}");
     assert_eq!(
-        d2l::predict_sentiment(&model, &data, "I would recommend it to anyone. A great film!"),
+        d2l::predict_sentiment(
+            &model,
+            &data,
+            "I would recommend it to anyone. A great film!"
+        ),
         "positive"
     );
     assert_eq!(
