@@ -88,7 +88,8 @@ fn svg_number(tag: &str, name: &str) -> Option<f64> {
 /// The images `[N, C, H, W]` (or one image `[C, H, W]`) in a `rows`x`cols` grid,
 /// each `scale` inches wide, with boxes drawn on them: `boxes[i]` holds the
 /// `[k, 4]` corner boxes of image `i` in its pixels, and `labels[i]` their
-/// labels (missing labels are left out). Box colours cycle through
+/// labels (missing labels are left out). Boxes are clipped to their image, and
+/// those with nothing left inside it are not drawn. Box colours cycle through
 /// [`BBOX_COLORS`].
 ///
 /// Defined in [Section 14.3 (Object Detection and Bounding Boxes)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/bounding-box.html), `chapter_computer-vision/bounding-box.md`.
@@ -105,7 +106,7 @@ pub fn show_bboxes_grid(
     } else {
         images.shallow_clone()
     };
-    let image_width = images.size()[3] as f64;
+    let (image_height, image_width) = (images.size()[2] as f64, images.size()[3] as f64);
     let grid = d2l::plotting::show_images(&images, rows, cols, d2l::plotting::NO_TITLES, scale);
     let figure = grid.figure();
     let (width, height) = figure.size();
@@ -133,7 +134,16 @@ pub fn show_bboxes_grid(
                 .and_then(|l| l.get(k))
                 .map_or("", String::as_str);
             let color = BBOX_COLORS[k % BBOX_COLORS.len()];
-            let bbox = [bbox[0], bbox[1], bbox[2], bbox[3]];
+            // Clipped to the image, so that a box reaching past an edge stays on its picture.
+            let bbox = [
+                bbox[0].clamp(0.0, image_width),
+                bbox[1].clamp(0.0, image_height),
+                bbox[2].clamp(0.0, image_width),
+                bbox[3].clamp(0.0, image_height),
+            ];
+            if bbox[2] <= bbox[0] || bbox[3] <= bbox[1] {
+                continue;
+            }
             out.push_str(&bbox_to_rect(bbox, (x, y), w / image_width, color, label));
         }
     }
