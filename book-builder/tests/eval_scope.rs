@@ -51,8 +51,8 @@ fn eval(root: &Path, krate: &Path) -> String {
         .arg(root)
         .args(["build", "eval"])
         .env("D2L_CRATE_PATH", krate)
-        // Slots of its own: compiling the stand-in crate in the machine's default slots would
-        // replace their Cargo.lock, and the book's next evaluation would rebuild its dependencies.
+        // Slots of its own, so that the stand-in crate neither takes nor rewrites the machine's
+        // default slots, which hold the book's compiled `d2l`.
         .env("D2L_KERNEL_CACHE", krate.with_file_name("evcxr"))
         .env_remove("D2L_EVAL_STORE")
         .env("CI", "1")
