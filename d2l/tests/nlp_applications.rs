@@ -355,7 +355,7 @@ fn decomposable_attention_has_the_shapes_of_the_book() {
 fn frozen_word_vectors_do_not_train() {
     tch::manual_seed(0);
     let pretrained = Tensor::randn([12, 6], (Kind::Float, Device::Cpu));
-    let mut model = d2l::sentiment_birnn(&pretrained, 5, 1, 0.1);
+    let model = d2l::sentiment_birnn(&pretrained, 5, 1, 0.1);
     let x = Tensor::randint(12, [8, 4], (Kind::Int64, Device::Cpu));
     assert_eq!(model.net.forward_t(&x, false).size(), [8, 2]);
     // Only the LSTM and the output layer are trainable: 2 directions of

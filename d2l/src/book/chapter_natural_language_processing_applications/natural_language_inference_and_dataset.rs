@@ -254,6 +254,11 @@ pub fn extract_text(parse: &str) -> String {
     words.join(" ").to_lowercase()
 }
 
+/// One split of SNLI as read from its file: the premises, the hypotheses and the labels.
+///
+/// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
+pub type SnliSplit = (Vec<String>, Vec<String>, Vec<i64>);
+
 /// The premises, hypotheses and labels (the index in [`SNLI_LABELS`]) of the training
 /// (`is_train`) or the test file of an `snli_1.0` folder. Pairs without a gold label (`-`) are
 /// left out.
@@ -262,7 +267,7 @@ pub fn extract_text(parse: &str) -> String {
 pub fn read_snli(
     data_dir: &std::path::Path,
     is_train: bool,
-) -> Result<(Vec<String>, Vec<String>, Vec<i64>), d2l::data::DataError> {
+) -> Result<SnliSplit, d2l::data::DataError> {
     let file = data_dir.join(if is_train {
         "snli_1.0_train.txt"
     } else {

@@ -189,8 +189,9 @@ pub fn imdb_stand_in(num_reviews: usize, positive: bool, seed: u64) -> Vec<(Stri
             } else {
                 "a"
             };
+            let aspect = *rng.pick(&ASPECTS);
             let sentence = template
-                .replace("{a}", *rng.pick(&ASPECTS))
+                .replace("{a}", aspect)
                 .replace("{j}", adjective)
                 .replace("{n}", article)
                 .replace("{m}", movie);
