@@ -237,10 +237,6 @@ pub fn write_imdb_stand_in(
     dir: &std::path::Path,
     reviews_per_class: usize,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     for (seed, (split, label)) in [
         ("train", "pos"),
         ("train", "neg"),
@@ -251,11 +247,11 @@ pub fn write_imdb_stand_in(
     .enumerate()
     {
         let folder = dir.join(split).join(label);
-        std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
+        std::fs::create_dir_all(&folder).map_err(|e| d2l::data::DataError::io(&folder, e))?;
         let reviews = imdb_stand_in(reviews_per_class, label == "pos", seed as u64 + 1);
         for (id, (review, rating)) in reviews.into_iter().enumerate() {
             let path = folder.join(format!("{id}_{rating}.txt"));
-            std::fs::write(&path, review).map_err(|e| io(&path, e))?;
+            std::fs::write(&path, review).map_err(|e| d2l::data::DataError::io(&path, e))?;
         }
     }
     Ok(())
@@ -295,10 +291,6 @@ pub fn read_imdb(
     data_dir: &std::path::Path,
     is_train: bool,
 ) -> Result<(Vec<String>, Vec<i64>), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let split = if is_train { "train" } else { "test" };
     let (mut data, mut labels) = (Vec::new(), Vec::new());
     for (label, folder) in [(1, "pos"), (0, "neg")] {
@@ -309,11 +301,12 @@ pub fn read_imdb(
                     .map(|entry| entry.map(|e| e.path()))
                     .collect::<Result<Vec<_>, _>>()
             })
-            .map_err(|e| io(&dir, e))?;
+            .map_err(|e| d2l::data::DataError::io(&dir, e))?;
         files.retain(|path| path.extension().is_some_and(|ext| ext == "txt"));
         files.sort();
         for path in files {
-            let review = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            let review =
+                std::fs::read_to_string(&path).map_err(|e| d2l::data::DataError::io(&path, e))?;
             data.push(review.replace('\n', " "));
             labels.push(label);
         }

@@ -204,12 +204,8 @@ pub fn write_wikitext2_stand_in(dir: &std::path::Path) -> Result<(), d2l::data::
         ("wiki.test.tokens", 300, 3),
     ] {
         let path = dir.join(file);
-        std::fs::write(&path, wikitext2_stand_in(num_articles, seed)).map_err(|source| {
-            d2l::data::DataError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        std::fs::write(&path, wikitext2_stand_in(num_articles, seed))
+            .map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }
@@ -219,10 +215,7 @@ pub fn write_wikitext2_stand_in(dir: &std::path::Path) -> Result<(), d2l::data::
 ///
 /// Defined in [Section 15.9 (The Dataset for Pretraining BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert-dataset.html), `chapter_natural-language-processing-pretraining/bert-dataset.md`.
 pub fn read_wiki_file(path: &std::path::Path) -> Result<Vec<Vec<String>>, d2l::data::DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
     Ok(text
         .lines()
         .map(|line| line.trim().to_lowercase())
