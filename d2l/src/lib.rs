@@ -61,7 +61,7 @@
 //! | [`plotting`] | [`plotting::plot()`], [`plotting::ProgressBoard`], [`plotting::show_images`], [`plotting::show_heatmaps`], [`plotting::Figure`] |
 //! | [`data`] | the data hub ([`data::download`]), archives, IDX files, Fashion-MNIST, [`data::TensorLoader`], CSV tables, and [`data::StandIn`]: a hub data set or its generated stand-in |
 //! | [`scale`] | the scale of training runs: 1.0 unless a program opts into `D2L_SCALE` |
-//! | [`utils`] | [`Timer`], [`Accumulator`] |
+//! | [`utils`] | [`Timer`], [`Accumulator`], [`SplitMix64`] |
 
 #![warn(missing_docs)]
 #![allow(clippy::upper_case_acronyms)]
@@ -97,7 +97,7 @@ pub use display::{show, Show};
 pub use plotting::{
     plot, plot_with, plot_y, show_heatmaps, show_images, Figure, PlotOptions, ProgressBoard,
 };
-pub use utils::{Accumulator, Timer};
+pub use utils::{Accumulator, SplitMix64, Timer};
 // The book items come last: a hand-written re-export above wins over a same-named book item.
 // Inlined, so that the crate's front page lists the training API instead of one glob line.
 #[doc(inline)]

@@ -58,7 +58,7 @@ pub fn snli_stand_in(num_pairs: usize, seed: u64) -> Vec<(String, String, &'stat
         "with a friend",
     ];
     const LABELS: [&str; 3] = ["entailment", "contradiction", "neutral"];
-    let mut rng = d2l::StandInRng::new(seed);
+    let mut rng = d2l::SplitMix64::new(seed);
     let mut pairs = Vec::with_capacity(num_pairs);
     for i in 0..num_pairs {
         let (subject, hypernym, other) = *rng.pick(&SUBJECTS);
