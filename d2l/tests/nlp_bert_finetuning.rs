@@ -148,17 +148,22 @@ fn snli_bert_rows_hold_tokens_segments_and_valid_positions() {
         .collect();
     let vocab = d2l::Vocab::new(&all_words, 1, &RESERVED);
     let data = d2l::SnliBert::from_folder(&folder, &vocab, 16, 128).unwrap();
+    let (x, y) = &data.train;
+    let n = x.size()[0];
+    assert!(n >= 1 && n as usize <= premises.len(), "{n} pairs");
+    assert_eq!(x.size(), [n, 3, data.max_len as i64]);
+    assert_eq!(y.size(), [n]);
     // The stand-in's pairs are short: the sequences are padded to the longest pair only.
-    let longest = premises
+    let longest = [&data.train.0, &data.test.0]
         .iter()
-        .zip(&hypotheses)
-        .map(|(p, h)| words(p).len() + words(h).len() + 3)
+        .map(|x| {
+            let valid_lens = x.select(1, 2).sum_dim_intlist(-1, false, Kind::Int64);
+            valid_lens.max().int64_value(&[])
+        })
         .max()
         .unwrap();
-    assert!(data.max_len >= longest && data.max_len < 128, "{}", data.max_len);
-    let (x, y) = &data.train;
-    assert_eq!(x.size(), [premises.len() as i64, 3, data.max_len as i64]);
-    assert_eq!(y.size(), [premises.len() as i64]);
+    assert_eq!(longest as usize, data.max_len);
+    assert!(data.max_len < 128, "{}", data.max_len);
     assert_eq!(x.kind(), Kind::Int);
     let labels = Vec::<i64>::try_from(y).unwrap();
     assert!(labels.iter().all(|l| (0..3).contains(l)));
