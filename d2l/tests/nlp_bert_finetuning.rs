@@ -274,19 +274,19 @@ fn a_tiny_bert_classifier_learns_a_separable_pair_task() {
     let vs = nn::VarStore::new(Device::Cpu);
     let bert = d2l::BERTModel::new(&vs.root(), &tiny_config(vocab.len() as i64));
     let net = d2l::BERTClassifier::new(bert, &(vs.root() / "output"), 3);
-    d2l::init_bert_weights(&vs, 0.02);
     let mut model: d2l::BertNli = d2l::Model {
         vs,
         net,
         task: d2l::Classification,
         optimizer: nn::Adam::default(),
-        lr: 3e-3,
+        lr: 1e-3,
     };
     let history = quiet_trainer(15).fit(&mut model, &data).unwrap();
     let first = history.first().unwrap();
     let last = history.last().unwrap();
     let accuracy = last.val_metric("acc").unwrap();
-    // Chance is 1/3; after 90 steps the colors are told apart.
+    // Chance is 1/3; after 90 steps the colors are told apart (with seeds 0 to 3 the accuracy
+    // was 1.0 every time).
     assert!(accuracy >= 0.9, "accuracy {accuracy}, history {history:?}");
     assert!(last.train_loss < 0.5 * first.train_loss, "{history:?}");
     // predict_snli_bert reads the same encoding.
