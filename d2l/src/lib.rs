@@ -57,11 +57,11 @@
 //! | module | what it is for |
 //! |---|---|
 //! | [`device`] | `cpu`, `gpu`, `try_gpu`, `try_all_gpus` (and the CUDA loader behind them) |
-//! | [`display`] | showing values in notebooks: the stdout protocol, [`Show`](display::Show), tensors |
-//! | [`plotting`] | [`plot()`](plotting::plot), [`ProgressBoard`](plotting::ProgressBoard), [`show_images`](plotting::show_images), [`show_heatmaps`](plotting::show_heatmaps), [`Figure`](plotting::Figure) |
-//! | [`data`] | the data hub ([`download`](data::download)), archives, IDX files, Fashion-MNIST, [`TensorLoader`](data::TensorLoader), CSV tables, and [`StandIn`](data::StandIn): a hub data set or its generated stand-in |
+//! | [`display`] | showing values in notebooks: the stdout protocol, [`display::Show`], tensors |
+//! | [`plotting`] | [`plotting::plot()`], [`plotting::ProgressBoard`], [`plotting::show_images`], [`plotting::show_heatmaps`], [`plotting::Figure`] |
+//! | [`data`] | the data hub ([`data::download`]), archives, IDX files, Fashion-MNIST, [`data::TensorLoader`], CSV tables, and [`data::StandIn`]: a hub data set or its generated stand-in |
 //! | [`scale`] | the scale of training runs: 1.0 unless a program opts into `D2L_SCALE` |
-//! | [`utils`] | [`Timer`], [`Accumulator`] |
+//! | [`utils`] | [`Timer`], [`Accumulator`], [`SplitMix64`] |
 
 #![warn(missing_docs)]
 #![allow(clippy::upper_case_acronyms)]
@@ -70,6 +70,9 @@ pub use d2l_protocol as protocol;
 /// The `image` crate, which the computer-vision chapter decodes and encodes JPEG and PNG files
 /// with; notebooks reach it as `d2l::image`.
 pub use image;
+/// The `serde_json` crate, which reads and writes the JSON files of data sets and pretrained
+/// models (a BERT's `vocab.json`); notebooks reach it as `d2l::serde_json`.
+pub use serde_json;
 pub use tch;
 
 // The generated `book` modules name earlier chapters' items as `d2l::Item`, exactly as the
@@ -94,7 +97,7 @@ pub use display::{show, Show};
 pub use plotting::{
     plot, plot_with, plot_y, show_heatmaps, show_images, Figure, PlotOptions, ProgressBoard,
 };
-pub use utils::{Accumulator, Timer};
+pub use utils::{Accumulator, SplitMix64, Timer};
 // The book items come last: a hand-written re-export above wins over a same-named book item.
 // Inlined, so that the crate's front page lists the training API instead of one glob line.
 #[doc(inline)]

@@ -1,5 +1,9 @@
-//! Small utilities of the book: [`Timer`] for benchmarks and [`Accumulator`] for running sums.
+//! Small utilities of the book: [`Timer`] for benchmarks, [`Accumulator`] for running sums and
+//! [`SplitMix64`] for repeatable random numbers.
 
+mod rng;
+
+pub use rng::SplitMix64;
 use std::time::{Duration, Instant};
 
 /// Records the durations of several runs (d2l's `Timer`).

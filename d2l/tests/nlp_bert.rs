@@ -100,7 +100,7 @@ fn mlm_replacements_follow_the_80_10_10_rule() {
     let tokens: Vec<String> = (0..40_000).map(|i| format!("w{i}")).collect();
     let vocab = d2l::Vocab::new(&tokens, 1, &["<mask>"]);
     let positions: Vec<usize> = (0..tokens.len()).collect();
-    let mut rng = d2l::BertRng::new(3);
+    let mut rng = d2l::SplitMix64::new(3);
     let num_preds = 20_000;
     let (masked, chosen) =
         d2l::replace_mlm_tokens(&tokens, &positions, num_preds, &vocab, &mut rng);
@@ -138,7 +138,7 @@ fn mlm_data_predicts_fifteen_percent_and_never_special_tokens() {
     let text = words("the crane is flying over the lake and the heron eats frogs near the marsh");
     let vocab = d2l::Vocab::new(&text, 1, &["<pad>", "<mask>", "<cls>", "<sep>"]);
     let (tokens, _) = d2l::get_tokens_and_segments(&text[..7], Some(&text[7..]));
-    let mut rng = d2l::BertRng::new(11);
+    let mut rng = d2l::SplitMix64::new(11);
     for _ in 0..200 {
         let (ids, positions, labels) = d2l::get_mlm_data_from_tokens(&tokens, &vocab, &mut rng);
         assert_eq!(ids.len(), tokens.len());
@@ -165,7 +165,7 @@ fn next_sentence_labels_are_about_half_true_and_real_pairs_are_consecutive() {
     let paragraphs: Vec<Vec<Vec<String>>> = (0..50)
         .map(|p| (0..5).map(|s| words(&format!("p{p} s{s} x"))).collect())
         .collect();
-    let mut rng = d2l::BertRng::new(5);
+    let mut rng = d2l::SplitMix64::new(5);
     let mut labels = Vec::new();
     for paragraph in &paragraphs {
         for (tokens, segments, is_next) in

@@ -274,10 +274,7 @@ pub fn write_pokemon_stand_in(
     let sprites = pokemon_stand_in(n, seed);
     for i in 0..n {
         let folder = dir.join(format!("{:03}", i / 20));
-        std::fs::create_dir_all(&folder).map_err(|source| d2l::data::DataError::Io {
-            path: folder.clone(),
-            source,
-        })?;
+        std::fs::create_dir_all(&folder).map_err(|e| d2l::data::DataError::io(&folder, e))?;
         let path = folder.join(format!("{i:05}.png"));
         tch::vision::image::save(&sprites.get(i as i64), &path)
             .map_err(|e| d2l::data::DataError::Invalid(format!("{}: {e}", path.display())))?;
@@ -325,15 +322,15 @@ impl PokemonSprites {
     /// Reads every PNG, JPEG or BMP file under `dir` (recursively, in path order), as RGB,
     /// resized to `size`×`size`. The set is marked synthetic when `dir` has a `SYNTHETIC.md`.
     pub fn load_dir(dir: &std::path::Path, size: i64) -> Result<Self, d2l::data::DataError> {
-        let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        };
         let mut files = Vec::new();
         let mut folders = vec![dir.to_path_buf()];
         while let Some(folder) = folders.pop() {
-            for entry in std::fs::read_dir(&folder).map_err(|e| io(&folder, e))? {
-                let path = entry.map_err(|e| io(&folder, e))?.path();
+            for entry in
+                std::fs::read_dir(&folder).map_err(|e| d2l::data::DataError::io(&folder, e))?
+            {
+                let path = entry
+                    .map_err(|e| d2l::data::DataError::io(&folder, e))?
+                    .path();
                 let extension = path
                     .extension()
                     .and_then(|e| e.to_str())

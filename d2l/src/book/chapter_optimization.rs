@@ -155,10 +155,8 @@ impl AirfoilData {
     /// from the data hub on first use.
     pub fn load(n: usize) -> Result<Self, d2l::data::DataError> {
         let path = d2l::data::download("airfoil")?;
-        let text = std::fs::read_to_string(&path).map_err(|source| d2l::data::DataError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| d2l::data::DataError::io(&path, e))?;
         Self::parse(&text, n)
     }
 

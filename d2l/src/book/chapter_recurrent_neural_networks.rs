@@ -12,7 +12,7 @@ use crate::prelude::*;
 /// Defined in [Section 9.2 (Converting Raw Text into Sequence Data)](https://d2l-rs.github.io/d2l-rs/chapter_recurrent-neural-networks/text-sequence.html), `chapter_recurrent-neural-networks/text-sequence.md`.
 pub fn read_time_machine() -> Result<String, d2l::data::DataError> {
     let path = d2l::data::download("time_machine")?;
-    std::fs::read_to_string(&path).map_err(|source| d2l::data::DataError::Io { path, source })
+    std::fs::read_to_string(&path).map_err(|e| d2l::data::DataError::io(path, e))
 }
 
 /// Replaces every run of non-letters in `text` by one space and lowercases the
@@ -98,6 +98,28 @@ impl Vocab {
             token_to_idx,
             token_freqs,
         }
+    }
+
+    /// A vocabulary with exactly the tokens `idx_to_token`, in that order, such as the list a
+    /// pretrained model was saved with. The list must start with `<unk>` and have no repeats;
+    /// otherwise the error names the first offending entry.
+    pub fn from_idx_to_token(idx_to_token: Vec<String>) -> Result<Self, String> {
+        if idx_to_token.first().map(String::as_str) != Some(Self::UNK) {
+            return Err(format!("the token list must start with {}", Self::UNK));
+        }
+        let mut token_to_idx = std::collections::HashMap::with_capacity(idx_to_token.len());
+        for (idx, token) in idx_to_token.iter().enumerate() {
+            if token_to_idx.insert(token.clone(), idx).is_some() {
+                return Err(format!(
+                    "token {token:?} appears twice (again at index {idx})"
+                ));
+            }
+        }
+        Ok(Vocab {
+            idx_to_token,
+            token_to_idx,
+            token_freqs: Vec::new(),
+        })
     }
 
     /// The number of tokens, `<unk>` and reserved tokens included.

@@ -6,42 +6,6 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-/// A small seeded pseudo-random number generator (SplitMix64), so that
-/// environments and agents replay exactly from a seed.
-///
-/// Defined in [Section 17.1 (Markov Decision Process (MDP))](https://d2l-rs.github.io/d2l-rs/chapter_reinforcement-learning/mdp.html), `chapter_reinforcement-learning/mdp.md`.
-#[derive(Clone, Debug)]
-pub struct SplitMix64 {
-    state: u64,
-}
-
-/// Defined in [Section 17.1 (Markov Decision Process (MDP))](https://d2l-rs.github.io/d2l-rs/chapter_reinforcement-learning/mdp.html), `chapter_reinforcement-learning/mdp.md`.
-impl SplitMix64 {
-    /// A generator whose whole future is fixed by `seed`.
-    pub fn new(seed: u64) -> Self {
-        SplitMix64 { state: seed }
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number drawn uniformly from `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// An integer drawn uniformly from `0..n` (`n > 0`).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n - 1)
-    }
-}
-
 /// One possible outcome of taking an action in a state.
 ///
 /// Defined in [Section 17.1 (Markov Decision Process (MDP))](https://d2l-rs.github.io/d2l-rs/chapter_reinforcement-learning/mdp.html), `chapter_reinforcement-learning/mdp.md`.
@@ -83,7 +47,7 @@ pub struct FrozenLake {
     ncol: usize,
     slippery: bool,
     state: usize,
-    rng: SplitMix64,
+    rng: d2l::SplitMix64,
 }
 
 /// Defined in [Section 17.1 (Markov Decision Process (MDP))](https://d2l-rs.github.io/d2l-rs/chapter_reinforcement-learning/mdp.html), `chapter_reinforcement-learning/mdp.md`.
@@ -125,7 +89,7 @@ impl FrozenLake {
             "a lake has one start"
         );
         let nrow = rows.len();
-        let rng = SplitMix64::new(seed);
+        let rng = d2l::SplitMix64::new(seed);
         let mut lake = FrozenLake {
             tiles,
             nrow,

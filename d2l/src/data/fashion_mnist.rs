@@ -28,6 +28,7 @@ use tch::{Kind, Tensor};
 use super::idx::{read_idx, write_idx, IdxArray, IdxData};
 use super::{DataError, DataHub};
 use crate::display::{Bundle, Show};
+use crate::utils::SplitMix64;
 
 /// The ten classes, in label order.
 pub const LABELS: [&str; 10] = [
@@ -253,7 +254,7 @@ pub fn write_synthetic(dir: impl AsRef<Path>, options: &SyntheticOptions) -> Res
         .tempdir_in(parent)
         .map_err(|e| DataError::io(parent, e))?;
     let templates = Templates::new();
-    let mut rng = SplitMix64(options.seed ^ 0x5eed_fa57_10a7);
+    let mut rng = Draws(SplitMix64::new(options.seed ^ 0x5eed_fa57_10a7));
     for (count, images_file, labels_file) in [
         (options.train, FILES[0], FILES[1]),
         (options.test, FILES[2], FILES[3]),
@@ -287,16 +288,13 @@ pub fn write_synthetic(dir: impl AsRef<Path>, options: &SyntheticOptions) -> Res
     Ok(())
 }
 
-/// A small, fast, seedable generator (SplitMix64).
-struct SplitMix64(u64);
+/// The draws of the stand-in's generator, on the book's [`SplitMix64`]: the mappings to `f32`
+/// and to small ranges that the first version of the stand-in used, so its files stay the same.
+struct Draws(SplitMix64);
 
-impl SplitMix64 {
+impl Draws {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.0.next_u64()
     }
 
     /// Uniform in `[0, 1)`.
@@ -549,7 +547,7 @@ impl Templates {
     }
 
     /// `count` images (row-major bytes) and balanced, shuffled labels.
-    fn generate(&self, count: usize, rng: &mut SplitMix64) -> (Vec<u8>, Vec<u8>) {
+    fn generate(&self, count: usize, rng: &mut Draws) -> (Vec<u8>, Vec<u8>) {
         let mut labels: Vec<u8> = (0..count).map(|i| (i % 10) as u8).collect();
         for i in (1..labels.len()).rev() {
             let j = rng.below(i as u64 + 1) as usize;

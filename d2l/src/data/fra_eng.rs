@@ -392,14 +392,9 @@ pub fn synthetic_pairs() -> Vec<(String, String)> {
         }
     }
     // A fixed shuffle (SplitMix64-driven Fisher–Yates): the same file on every machine.
-    let mut state: u64 = 0x00f7_a0e0_2024;
+    let mut rng = crate::utils::SplitMix64::new(0x00f7_a0e0_2024);
     for i in (1..pairs.len()).rev() {
-        state = state.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^= z >> 31;
-        pairs.swap(i, (z % (i as u64 + 1)) as usize);
+        pairs.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
     }
     pairs
         .into_iter()

@@ -357,18 +357,11 @@ impl<B: TensorGroup> ExactSizeIterator for Batches<'_, B> {}
 
 /// A permutation of `0..n` from a seed (Fisher–Yates with SplitMix64), as an `Int64` tensor.
 fn permutation(n: usize, seed: u64) -> Tensor {
-    let mut state = seed;
-    let mut next = || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    };
+    let mut rng = crate::utils::SplitMix64::new(seed);
     let mut v: Vec<i64> = (0..n as i64).collect();
     for i in (1..n).rev() {
         // Lemire's multiply-shift maps 64 random bits to 0..=i without a division.
-        let j = ((next() as u128 * (i as u128 + 1)) >> 64) as usize;
+        let j = ((rng.next_u64() as u128 * (i as u128 + 1)) >> 64) as usize;
         v.swap(i, j);
     }
     Tensor::from_slice(&v).to_kind(Kind::Int64)

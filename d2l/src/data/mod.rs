@@ -17,6 +17,7 @@ pub mod idx;
 mod loader;
 mod stand_in;
 mod table;
+mod torch_file;
 
 pub use archive::extract;
 pub use fashion_mnist::FashionMnistTensors;
@@ -27,6 +28,7 @@ pub use hub::{
 pub use loader::{Batches, Gather, TensorGroup, TensorLoader};
 pub use stand_in::{is_stand_in, write_stand_in, DataFolder, StandIn, STAND_IN_MARKER};
 pub use table::{Column, ColumnData, CsvOptions, Table};
+pub use torch_file::read_torch_file;
 
 use std::path::PathBuf;
 
@@ -121,7 +123,8 @@ pub enum DataError {
 }
 
 impl DataError {
-    pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+    /// The [`DataError::Io`] of `source` on `path`: `.map_err(|e| DataError::io(&path, e))`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         DataError::Io {
             path: path.into(),
             source,

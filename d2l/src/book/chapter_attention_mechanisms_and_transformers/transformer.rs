@@ -101,13 +101,33 @@ impl TransformerEncoderBlock {
         num_heads: i64,
         dropout: f64,
     ) -> Self {
+        Self::with_attention_bias(
+            path,
+            num_hiddens,
+            ffn_num_hiddens,
+            num_heads,
+            dropout,
+            false,
+        )
+    }
+
+    /// The same block, with biases in the attention's projections if `bias`
+    /// (BERT has them).
+    pub fn with_attention_bias(
+        path: &nn::Path,
+        num_hiddens: i64,
+        ffn_num_hiddens: i64,
+        num_heads: i64,
+        dropout: f64,
+        bias: bool,
+    ) -> Self {
         TransformerEncoderBlock {
             attention: d2l::MultiHeadAttention::new(
                 &(path / "attention"),
                 num_hiddens,
                 num_heads,
                 dropout,
-                false,
+                bias,
             ),
             addnorm1: AddNorm::new(&(path / "addnorm1"), num_hiddens, dropout),
             ffn: PositionWiseFFN::new(&(path / "ffn"), num_hiddens, ffn_num_hiddens, num_hiddens),

@@ -129,15 +129,15 @@ pub fn read_class_folders(
     dir: &std::path::Path,
     size: i64,
 ) -> Result<(Tensor, Tensor, Vec<String>), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let sorted_entries =
         |dir: &std::path::Path| -> Result<Vec<std::path::PathBuf>, d2l::data::DataError> {
             let mut paths = std::fs::read_dir(dir)
-                .map_err(|e| io(dir, e))?
-                .map(|entry| entry.map(|e| e.path()).map_err(|e| io(dir, e)))
+                .map_err(|e| d2l::data::DataError::io(dir, e))?
+                .map(|entry| {
+                    entry
+                        .map(|e| e.path())
+                        .map_err(|e| d2l::data::DataError::io(dir, e))
+                })
                 .collect::<Result<Vec<_>, _>>()?;
             paths.sort();
             Ok(paths)
@@ -199,15 +199,11 @@ pub fn write_hotdog_stand_in(
     num_test: usize,
     seed: i64,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     tch::manual_seed(seed);
     for (split, count) in [("train", num_train), ("test", num_test)] {
         for class in ["hotdog", "not-hotdog"] {
             let folder = dir.join(split).join(class);
-            std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
+            std::fs::create_dir_all(&folder).map_err(|e| d2l::data::DataError::io(&folder, e))?;
             for i in 0..count {
                 let kind = if class == "hotdog" {
                     0

@@ -88,12 +88,9 @@ pub fn write_kaggle_cifar10_stand_in(
     num_test: usize,
     seed: u64,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     for sub in ["train", "test"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| d2l::data::DataError::io(dir.join(sub), e))?;
     }
     let mut labels = String::from("id,label\n");
     for i in 0..num_train {
@@ -106,7 +103,8 @@ pub fn write_kaggle_cifar10_stand_in(
         let image = kaggle_stand_in_image(i % 10, 32, 32, seed * 1_000_003 + 500_000 + i as u64);
         d2l::encode_rgb_image(&image, &dir.join("test").join(format!("{}.png", i + 1)))?;
     }
-    std::fs::write(dir.join("trainLabels.csv"), labels).map_err(|e| io(dir, e))?;
+    std::fs::write(dir.join("trainLabels.csv"), labels)
+        .map_err(|e| d2l::data::DataError::io(dir, e))?;
     Ok(())
 }
 
@@ -138,10 +136,7 @@ pub fn kaggle_cifar10_tiny_dir() -> Result<(std::path::PathBuf, bool), d2l::data
 pub fn read_csv_labels(
     path: &std::path::Path,
 ) -> Result<std::collections::BTreeMap<String, String>, d2l::data::DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
     Ok(text
         .lines()
         .skip(1)
@@ -157,15 +152,11 @@ pub fn copy_into(
     file: &std::path::Path,
     target_dir: &std::path::Path,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
-    std::fs::create_dir_all(target_dir).map_err(|e| io(target_dir, e))?;
+    std::fs::create_dir_all(target_dir).map_err(|e| d2l::data::DataError::io(target_dir, e))?;
     let name = file.file_name().ok_or_else(|| {
         d2l::data::DataError::Invalid(format!("{}: no file name", file.display()))
     })?;
-    std::fs::copy(file, target_dir.join(name)).map_err(|e| io(file, e))?;
+    std::fs::copy(file, target_dir.join(name)).map_err(|e| d2l::data::DataError::io(file, e))?;
     Ok(())
 }
 
@@ -186,10 +177,7 @@ pub fn reorg_train_valid(
     let rarest = counts.values().copied().min().unwrap_or(0);
     let n_valid_per_label = ((rarest as f64 * valid_ratio).floor() as usize).max(1);
     let mut files: Vec<std::path::PathBuf> = std::fs::read_dir(data_dir.join("train"))
-        .map_err(|source| d2l::data::DataError::Io {
-            path: data_dir.join("train"),
-            source,
-        })?
+        .map_err(|e| d2l::data::DataError::io(data_dir.join("train"), e))?
         .filter_map(|entry| entry.ok().map(|e| e.path()))
         .collect();
     files.sort();
@@ -221,10 +209,7 @@ pub fn reorg_train_valid(
 /// Defined in [Section 14.13 (Image Classification (CIFAR-10) on Kaggle)](https://d2l-rs.github.io/d2l-rs/chapter_computer-vision/kaggle-cifar10.html), `chapter_computer-vision/kaggle-cifar10.md`.
 pub fn reorg_test(data_dir: &std::path::Path) -> Result<(), d2l::data::DataError> {
     let test = data_dir.join("test");
-    let entries = std::fs::read_dir(&test).map_err(|source| d2l::data::DataError::Io {
-        path: test.clone(),
-        source,
-    })?;
+    let entries = std::fs::read_dir(&test).map_err(|e| d2l::data::DataError::io(&test, e))?;
     for entry in entries.filter_map(Result::ok) {
         copy_into(
             &entry.path(),
@@ -244,14 +229,10 @@ pub fn read_image_folder(
     dir: &std::path::Path,
     size: Option<(u32, u32)>,
 ) -> Result<(Tensor, Tensor, Vec<String>), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let listing =
         |folder: &std::path::Path| -> Result<Vec<std::path::PathBuf>, d2l::data::DataError> {
             let mut paths: Vec<_> = std::fs::read_dir(folder)
-                .map_err(|e| io(folder, e))?
+                .map_err(|e| d2l::data::DataError::io(folder, e))?
                 .filter_map(|entry| entry.ok().map(|e| e.path()))
                 .collect();
             paths.sort();

@@ -40,12 +40,9 @@ pub fn write_kaggle_dog_stand_in(
     num_test: usize,
     seed: u64,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     for sub in ["train", "test"] {
-        std::fs::create_dir_all(dir.join(sub)).map_err(|e| io(&dir.join(sub), e))?;
+        std::fs::create_dir_all(dir.join(sub))
+            .map_err(|e| d2l::data::DataError::io(dir.join(sub), e))?;
     }
     let id_of = |i: u64| {
         let a = (i + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ seed;
@@ -64,7 +61,7 @@ pub fn write_kaggle_dog_stand_in(
             labels.push_str(&format!("{id},{}\n", DOG_STAND_IN_BREEDS[breed]));
         }
     }
-    std::fs::write(dir.join("labels.csv"), labels).map_err(|e| io(dir, e))?;
+    std::fs::write(dir.join("labels.csv"), labels).map_err(|e| d2l::data::DataError::io(dir, e))?;
     Ok(())
 }
 

@@ -81,14 +81,10 @@ pub fn write_bananas_stand_in(
     num_val: usize,
     seed: i64,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     tch::manual_seed(seed);
     for (split, count) in [("bananas_train", num_train), ("bananas_val", num_val)] {
         let images = dir.join(split).join("images");
-        std::fs::create_dir_all(&images).map_err(|e| io(&images, e))?;
+        std::fs::create_dir_all(&images).map_err(|e| d2l::data::DataError::io(&images, e))?;
         let mut csv = String::from("img_name,label,xmin,ymin,xmax,ymax\n");
         for i in 0..count {
             let (image, [x0, y0, x1, y1]) = draw_banana(256);
@@ -98,7 +94,7 @@ pub fn write_bananas_stand_in(
             csv.push_str(&format!("{i}.png,0,{x0},{y0},{x1},{y1}\n"));
         }
         let labels = dir.join(split).join("label.csv");
-        std::fs::write(&labels, csv).map_err(|e| io(&labels, e))?;
+        std::fs::write(&labels, csv).map_err(|e| d2l::data::DataError::io(&labels, e))?;
     }
     Ok(())
 }
@@ -120,10 +116,8 @@ pub fn read_bananas(
         "bananas_val"
     });
     let csv_path = split.join("label.csv");
-    let csv = std::fs::read_to_string(&csv_path).map_err(|source| d2l::data::DataError::Io {
-        path: csv_path.clone(),
-        source,
-    })?;
+    let csv =
+        std::fs::read_to_string(&csv_path).map_err(|e| d2l::data::DataError::io(&csv_path, e))?;
     let invalid =
         |what: String| d2l::data::DataError::Invalid(format!("{}: {what}", csv_path.display()));
     let mut images = Vec::new();

@@ -151,10 +151,7 @@ pub fn read_voc_images(
         voc_dir
             .join("ImageSets/Segmentation")
             .join(if is_train { "train.txt" } else { "val.txt" });
-    let names = std::fs::read_to_string(&list).map_err(|source| d2l::data::DataError::Io {
-        path: list.clone(),
-        source,
-    })?;
+    let names = std::fs::read_to_string(&list).map_err(|e| d2l::data::DataError::io(&list, e))?;
     let names: Vec<&str> = names.split_whitespace().collect();
     let features = names
         .iter()
@@ -303,13 +300,10 @@ pub fn write_voc_stand_in(
     num_val: usize,
     seed: u64,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let voc = dir.join("VOCdevkit/VOC2012");
     for sub in ["JPEGImages", "SegmentationClass", "ImageSets/Segmentation"] {
-        std::fs::create_dir_all(voc.join(sub)).map_err(|e| io(&voc.join(sub), e))?;
+        std::fs::create_dir_all(voc.join(sub))
+            .map_err(|e| d2l::data::DataError::io(voc.join(sub), e))?;
     }
     let mut splits = (Vec::new(), Vec::new());
     for i in 0..num_train + num_val {
@@ -331,7 +325,8 @@ pub fn write_voc_stand_in(
     }
     for (file, names) in [("train.txt", &splits.0), ("val.txt", &splits.1)] {
         let path = voc.join("ImageSets/Segmentation").join(file);
-        std::fs::write(&path, names.join("\n") + "\n").map_err(|e| io(&path, e))?;
+        std::fs::write(&path, names.join("\n") + "\n")
+            .map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }

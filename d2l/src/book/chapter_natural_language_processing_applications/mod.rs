@@ -15,3 +15,5 @@ pub mod natural_language_inference_and_dataset;
 pub use self::natural_language_inference_and_dataset::*;
 pub mod natural_language_inference_attention;
 pub use self::natural_language_inference_attention::*;
+pub mod natural_language_inference_bert;
+pub use self::natural_language_inference_bert::*;

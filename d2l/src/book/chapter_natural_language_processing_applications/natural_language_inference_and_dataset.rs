@@ -58,7 +58,7 @@ pub fn snli_stand_in(num_pairs: usize, seed: u64) -> Vec<(String, String, &'stat
         "with a friend",
     ];
     const LABELS: [&str; 3] = ["entailment", "contradiction", "neutral"];
-    let mut rng = d2l::StandInRng::new(seed);
+    let mut rng = d2l::SplitMix64::new(seed);
     let mut pairs = Vec::with_capacity(num_pairs);
     for i in 0..num_pairs {
         let (subject, hypernym, other) = *rng.pick(&SUBJECTS);
@@ -175,10 +175,7 @@ pub fn write_snli_stand_in(
             .collect();
         words.join(" ").replace(" .", ".")
     };
-    std::fs::create_dir_all(dir).map_err(|source| d2l::data::DataError::Io {
-        path: dir.to_path_buf(),
-        source,
-    })?;
+    std::fs::create_dir_all(dir).map_err(|e| d2l::data::DataError::io(dir, e))?;
     for (split, num_pairs, seed) in [
         ("train", num_train, 1),
         ("dev", num_test, 2),
@@ -204,10 +201,7 @@ pub fn write_snli_stand_in(
             ));
         }
         let path = dir.join(format!("snli_1.0_{split}.txt"));
-        std::fs::write(&path, text).map_err(|source| d2l::data::DataError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, text).map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }
@@ -273,10 +267,7 @@ pub fn read_snli(
     } else {
         "snli_1.0_test.txt"
     });
-    let text = std::fs::read_to_string(&file).map_err(|source| d2l::data::DataError::Io {
-        path: file.clone(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(&file).map_err(|e| d2l::data::DataError::io(&file, e))?;
     let (mut premises, mut hypotheses, mut labels) = (Vec::new(), Vec::new(), Vec::new());
     for line in text.lines().skip(1) {
         let fields: Vec<&str> = line.split('\t').collect();

@@ -6,69 +6,21 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-/// A small random number generator for the generated data sets of the NLP chapters: the same
-/// seed always gives the same numbers, on every platform.
+/// An element of `items` (which must not be empty) drawn with `rng`, the `r`-th (from 0) with
+/// probability proportional to `1 / (r + 1)`, so that the first ones are the most frequent, as
+/// Zipf's law has it for the words of a language.
 ///
 /// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
-#[derive(Debug, Clone)]
-pub struct StandInRng {
-    state: u64,
-}
-
-/// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
-impl StandInRng {
-    /// A generator whose numbers depend only on `seed`.
-    pub fn new(seed: u64) -> Self {
-        StandInRng {
-            state: seed ^ 0x5DEE_CE66_D1CE_4E5B,
+pub fn pick_zipf<'a, T>(rng: &mut d2l::SplitMix64, items: &'a [T]) -> &'a T {
+    let total: f64 = (1..=items.len()).map(|r| 1.0 / r as f64).sum();
+    let mut u = rng.uniform() * total;
+    for (r, item) in items.iter().enumerate() {
+        u -= 1.0 / (r + 1) as f64;
+        if u < 0.0 {
+            return item;
         }
     }
-
-    /// The next 64 random bits: a linear congruential step, then a bit mixer.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self
-            .state
-            .wrapping_mul(6_364_136_223_846_793_005)
-            .wrapping_add(1_442_695_040_888_963_407);
-        let mut z = self.state;
-        z ^= z >> 33;
-        z = z.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-        z ^ (z >> 33)
-    }
-
-    /// A number drawn uniformly from `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// Whether an event of probability `p` happens.
-    pub fn chance(&mut self, p: f64) -> bool {
-        self.uniform() < p
-    }
-
-    /// An index drawn uniformly from `0..n`; 0 when `n` is 0.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n.saturating_sub(1))
-    }
-
-    /// An element of `items` (which must not be empty), drawn uniformly.
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-
-    /// An element of `items` (which must not be empty), the `r`-th (from 0) with probability
-    /// proportional to `1 / (r + 1)`, so that the first ones are the most frequent.
-    pub fn pick_zipf<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        let total: f64 = (1..=items.len()).map(|r| 1.0 / r as f64).sum();
-        let mut u = self.uniform() * total;
-        for (r, item) in items.iter().enumerate() {
-            u -= 1.0 / (r + 1) as f64;
-            if u < 0.0 {
-                return item;
-            }
-        }
-        &items[items.len() - 1]
-    }
+    &items[items.len() - 1]
 }
 
 /// The sentiment adjectives of the generated reviews of [`imdb_stand_in`]: the positive ones,
@@ -168,7 +120,7 @@ pub fn imdb_stand_in(num_reviews: usize, positive: bool, seed: u64) -> Vec<(Stri
             "I will never watch it again.",
         ],
     ];
-    let mut rng = StandInRng::new(seed);
+    let mut rng = d2l::SplitMix64::new(seed);
     let mut reviews = Vec::with_capacity(num_reviews);
     for _ in 0..num_reviews {
         let movie = *rng.pick(&MOVIES);
@@ -178,7 +130,10 @@ pub fn imdb_stand_in(num_reviews: usize, positive: bool, seed: u64) -> Vec<(Stri
             let negated = rng.chance(0.3);
             // The adjective is positive when the sentence is, unless "not" flips it.
             let adjective_positive = (positive == agrees) != negated;
-            let adjective = *rng.pick_zipf(IMDB_STAND_IN_WORDS[usize::from(!adjective_positive)]);
+            let adjective = *pick_zipf(
+                &mut rng,
+                IMDB_STAND_IN_WORDS[usize::from(!adjective_positive)],
+            );
             let template = if negated {
                 *rng.pick(&NEGATED)
             } else {
@@ -237,10 +192,6 @@ pub fn write_imdb_stand_in(
     dir: &std::path::Path,
     reviews_per_class: usize,
 ) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     for (seed, (split, label)) in [
         ("train", "pos"),
         ("train", "neg"),
@@ -251,11 +202,11 @@ pub fn write_imdb_stand_in(
     .enumerate()
     {
         let folder = dir.join(split).join(label);
-        std::fs::create_dir_all(&folder).map_err(|e| io(&folder, e))?;
+        std::fs::create_dir_all(&folder).map_err(|e| d2l::data::DataError::io(&folder, e))?;
         let reviews = imdb_stand_in(reviews_per_class, label == "pos", seed as u64 + 1);
         for (id, (review, rating)) in reviews.into_iter().enumerate() {
             let path = folder.join(format!("{id}_{rating}.txt"));
-            std::fs::write(&path, review).map_err(|e| io(&path, e))?;
+            std::fs::write(&path, review).map_err(|e| d2l::data::DataError::io(&path, e))?;
         }
     }
     Ok(())
@@ -295,10 +246,6 @@ pub fn read_imdb(
     data_dir: &std::path::Path,
     is_train: bool,
 ) -> Result<(Vec<String>, Vec<i64>), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let split = if is_train { "train" } else { "test" };
     let (mut data, mut labels) = (Vec::new(), Vec::new());
     for (label, folder) in [(1, "pos"), (0, "neg")] {
@@ -309,11 +256,12 @@ pub fn read_imdb(
                     .map(|entry| entry.map(|e| e.path()))
                     .collect::<Result<Vec<_>, _>>()
             })
-            .map_err(|e| io(&dir, e))?;
+            .map_err(|e| d2l::data::DataError::io(&dir, e))?;
         files.retain(|path| path.extension().is_some_and(|ext| ext == "txt"));
         files.sort();
         for path in files {
-            let review = std::fs::read_to_string(&path).map_err(|e| io(&path, e))?;
+            let review =
+                std::fs::read_to_string(&path).map_err(|e| d2l::data::DataError::io(&path, e))?;
             data.push(review.replace('\n', " "));
             labels.push(label);
         }

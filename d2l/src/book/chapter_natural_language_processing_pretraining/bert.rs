@@ -49,7 +49,8 @@ pub struct BERTConfig {
 }
 
 /// The encoder of BERT: token, segment and learned position embeddings summed as in
-/// :eqref:`eq_bert_input`, then a stack of [`d2l::TransformerEncoderBlock`]s.
+/// :eqref:`eq_bert_input`, then a stack of [`d2l::TransformerEncoderBlock`]s whose attention
+/// projections have biases, as in the original BERT.
 ///
 /// Defined in [Section 15.8 (Bidirectional Encoder Representations from Transformers (BERT))](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert.html), `chapter_natural-language-processing-pretraining/bert.md`.
 pub struct BERTEncoder {
@@ -74,12 +75,13 @@ impl BERTEncoder {
             pos_embedding: p.randn("pos_embedding", &[1, config.max_len, d], 0.0, 1.0),
             blks: (0..config.num_blks)
                 .map(|i| {
-                    d2l::TransformerEncoderBlock::new(
+                    d2l::TransformerEncoderBlock::with_attention_bias(
                         &(p / format!("blk{i}")),
                         d,
                         config.ffn_num_hiddens,
                         config.num_heads,
                         config.dropout,
+                        true,
                     )
                 })
                 .collect(),

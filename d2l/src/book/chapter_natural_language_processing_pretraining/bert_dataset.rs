@@ -11,56 +11,6 @@ use crate::prelude::*;
 /// Defined in [Section 15.9 (The Dataset for Pretraining BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert-dataset.html), `chapter_natural-language-processing-pretraining/bert-dataset.md`.
 pub const WIKITEXT2_ENV: &str = "D2L_WIKITEXT2";
 
-/// A small and fast random number generator (SplitMix64) for the data pipelines of BERT.
-/// [`BertRng::from_torch`] seeds it from `tch`'s generator, so that `tch::manual_seed` makes a
-/// pipeline repeatable.
-///
-/// Defined in [Section 15.9 (The Dataset for Pretraining BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert-dataset.html), `chapter_natural-language-processing-pretraining/bert-dataset.md`.
-#[derive(Debug, Clone)]
-pub struct BertRng {
-    state: u64,
-}
-
-/// Defined in [Section 15.9 (The Dataset for Pretraining BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert-dataset.html), `chapter_natural-language-processing-pretraining/bert-dataset.md`.
-impl BertRng {
-    /// A generator with the given seed; the same seed always gives the same numbers.
-    pub fn new(seed: u64) -> Self {
-        BertRng { state: seed }
-    }
-
-    /// A generator seeded with a number drawn from `tch`'s global generator.
-    pub fn from_torch() -> Self {
-        let seed = Tensor::randint(i64::MAX, [1], (Kind::Int64, Device::Cpu)).int64_value(&[0]);
-        BertRng::new(seed as u64)
-    }
-
-    /// The next 64 random bits.
-    pub fn next_u64(&mut self) -> u64 {
-        self.state = self.state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    /// A number drawn uniformly from `[0, 1)`.
-    pub fn uniform(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
-    }
-
-    /// An index drawn uniformly from `0..n`; `n` must be positive.
-    pub fn below(&mut self, n: usize) -> usize {
-        ((self.uniform() * n as f64) as usize).min(n - 1)
-    }
-
-    /// Puts `items` in a uniformly random order (Fisher–Yates).
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
-        for i in (1..items.len()).rev() {
-            items.swap(i, self.below(i + 1));
-        }
-    }
-}
-
 /// The topics of the WikiText-2 stand-in ([`wikitext2_stand_in`]): sentence templates in the
 /// order in which they follow each other in a paragraph, and subjects `[s, a, b]` that fill the
 /// slots `{s}`, `{a}` and `{b}` of the templates.
@@ -173,7 +123,7 @@ pub fn wikitext2_stand_in(num_articles: usize, seed: u64) -> String {
             .map(|c| c.to_uppercase().chain(chars).collect())
             .unwrap_or_default()
     };
-    let mut rng = BertRng::new(seed);
+    let mut rng = d2l::SplitMix64::new(seed);
     let mut text = String::from(" \n");
     for _ in 0..num_articles {
         let (templates, subjects) = WIKI_STAND_IN_TOPICS[rng.below(WIKI_STAND_IN_TOPICS.len())];
@@ -204,12 +154,8 @@ pub fn write_wikitext2_stand_in(dir: &std::path::Path) -> Result<(), d2l::data::
         ("wiki.test.tokens", 300, 3),
     ] {
         let path = dir.join(file);
-        std::fs::write(&path, wikitext2_stand_in(num_articles, seed)).map_err(|source| {
-            d2l::data::DataError::Io {
-                path: path.clone(),
-                source,
-            }
-        })?;
+        std::fs::write(&path, wikitext2_stand_in(num_articles, seed))
+            .map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }
@@ -219,10 +165,7 @@ pub fn write_wikitext2_stand_in(dir: &std::path::Path) -> Result<(), d2l::data::
 ///
 /// Defined in [Section 15.9 (The Dataset for Pretraining BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/bert-dataset.html), `chapter_natural-language-processing-pretraining/bert-dataset.md`.
 pub fn read_wiki_file(path: &std::path::Path) -> Result<Vec<Vec<String>>, d2l::data::DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
     Ok(text
         .lines()
         .map(|line| line.trim().to_lowercase())
@@ -259,7 +202,7 @@ pub fn get_next_sentence<'a>(
     sentence: &'a [String],
     next_sentence: &'a [String],
     paragraphs: &'a [Vec<Vec<String>>],
-    rng: &mut BertRng,
+    rng: &mut d2l::SplitMix64,
 ) -> (&'a [String], &'a [String], bool) {
     if rng.uniform() < 0.5 {
         (sentence, next_sentence, true)
@@ -283,7 +226,7 @@ pub fn get_nsp_data_from_paragraph(
     paragraph: &[Vec<String>],
     paragraphs: &[Vec<Vec<String>>],
     max_len: usize,
-    rng: &mut BertRng,
+    rng: &mut d2l::SplitMix64,
 ) -> Vec<(Vec<String>, Vec<i64>, bool)> {
     let mut examples = Vec::new();
     for pair in paragraph.windows(2) {
@@ -308,7 +251,7 @@ pub fn replace_mlm_tokens(
     candidate_pred_positions: &[usize],
     num_mlm_preds: usize,
     vocab: &d2l::Vocab,
-    rng: &mut BertRng,
+    rng: &mut d2l::SplitMix64,
 ) -> (Vec<String>, Vec<(usize, String)>) {
     let mut mlm_input_tokens = tokens.to_vec();
     let mut positions = candidate_pred_positions.to_vec();
@@ -339,7 +282,7 @@ pub fn replace_mlm_tokens(
 pub fn get_mlm_data_from_tokens(
     tokens: &[String],
     vocab: &d2l::Vocab,
-    rng: &mut BertRng,
+    rng: &mut d2l::SplitMix64,
 ) -> (Vec<i64>, Vec<i64>, Vec<i64>) {
     let candidates: Vec<usize> = tokens
         .iter()
@@ -552,7 +495,7 @@ impl WikiText2 {
             .map(String::as_str)
             .collect();
         let vocab = d2l::Vocab::new(&tokens, 5, &["<pad>", "<mask>", "<cls>", "<sep>"]);
-        let mut rng = BertRng::from_torch();
+        let mut rng = d2l::SplitMix64::from_torch();
         let mut nsp_examples = Vec::new();
         for paragraph in &paragraphs {
             nsp_examples.extend(get_nsp_data_from_paragraph(

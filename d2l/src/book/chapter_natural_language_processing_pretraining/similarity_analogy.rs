@@ -286,10 +286,7 @@ pub fn write_glove_stand_in(dir: &std::path::Path, dim: usize) -> Result<(), d2l
         })
         .collect();
     let path = dir.join("vec.txt");
-    std::fs::write(&path, text).map_err(|source| d2l::data::DataError::Io {
-        path: path.clone(),
-        source,
-    })
+    std::fs::write(&path, text).map_err(|e| d2l::data::DataError::io(&path, e))
 }
 
 /// Pretrained word vectors (d2l's `TokenEmbedding`): one row of `idx_to_vec` per word, with the
@@ -347,10 +344,7 @@ impl TokenEmbedding {
         path: &std::path::Path,
         synthetic: bool,
     ) -> Result<Self, d2l::data::DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
         let mut idx_to_token = vec![d2l::Vocab::UNK.to_string()];
         let mut values: Vec<f32> = Vec::new();
         let mut dim = 0;

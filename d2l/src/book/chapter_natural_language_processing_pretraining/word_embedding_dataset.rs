@@ -428,10 +428,7 @@ pub fn write_ptb_stand_in(dir: &std::path::Path) -> Result<(), d2l::data::DataEr
             .map(|sentence| format!(" {sentence} \n"))
             .collect();
         let path = dir.join(file);
-        std::fs::write(&path, text).map_err(|source| d2l::data::DataError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        std::fs::write(&path, text).map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }
@@ -450,10 +447,7 @@ pub fn read_ptb() -> Result<Vec<Vec<String>>, d2l::data::DataError> {
 ///
 /// Defined in [Section 15.3 (The Dataset for Pretraining Word Embeddings)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-pretraining/word-embedding-dataset.html), `chapter_natural-language-processing-pretraining/word-embedding-dataset.md`.
 pub fn read_ptb_file(path: &std::path::Path) -> Result<Vec<Vec<String>>, d2l::data::DataError> {
-    let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
     Ok(text.lines().map(d2l::tokenize_words).collect())
 }
 

@@ -30,10 +30,6 @@ pub const CTR_NUM_FIELDS: usize = 34;
 ///
 /// Defined in [Section 21.8 (Feature-Rich Recommender Systems)](https://d2l-rs.github.io/d2l-rs/chapter_recommender-systems/ctr.html), `chapter_recommender-systems/ctr.md`.
 pub fn write_ctr_stand_in(dir: &std::path::Path, seed: u64) -> Result<(), d2l::data::DataError> {
-    let io = |path: &std::path::Path, source: std::io::Error| d2l::data::DataError::Io {
-        path: path.to_path_buf(),
-        source,
-    };
     let mut rng = d2l::SplitMix64::new(seed);
     let rank = 4;
     let cardinality: Vec<usize> = (0..CTR_NUM_FIELDS)
@@ -104,7 +100,8 @@ pub fn write_ctr_stand_in(dir: &std::path::Path, seed: u64) -> Result<(), d2l::d
     }
     for (file, range) in [("train.csv", 0..15_000), ("test.csv", 15_000..18_000)] {
         let path = dir.join(file);
-        std::fs::write(&path, lines[range].concat()).map_err(|e| io(&path, e))?;
+        std::fs::write(&path, lines[range].concat())
+            .map_err(|e| d2l::data::DataError::io(&path, e))?;
     }
     Ok(())
 }
@@ -181,7 +178,7 @@ impl CtrDataset {
             let path = dir.join(file);
             std::fs::read_to_string(&path)
                 .map(|text| parse_ctr(&text))
-                .map_err(|source| d2l::data::DataError::Io { path, source })
+                .map_err(|e| d2l::data::DataError::io(path, e))
         };
         Ok(CtrDataset {
             train: read("train.csv")?,

@@ -227,10 +227,7 @@ pub fn write_ml100k_stand_in(dir: &std::path::Path, seed: u64) -> Result<(), d2l
         })
         .collect();
     let path = dir.join("u.data");
-    std::fs::write(&path, text).map_err(|source| d2l::data::DataError::Io {
-        path: path.clone(),
-        source,
-    })
+    std::fs::write(&path, text).map_err(|e| d2l::data::DataError::io(&path, e))
 }
 
 /// The ratings of MovieLens 100K (or of its stand-in).
@@ -277,10 +274,7 @@ impl MovieLens {
 
     /// Reads a `u.data` file; it is marked synthetic when its folder has a `SYNTHETIC.md`.
     pub fn read(path: &std::path::Path) -> Result<Self, d2l::data::DataError> {
-        let text = std::fs::read_to_string(path).map_err(|source| d2l::data::DataError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = std::fs::read_to_string(path).map_err(|e| d2l::data::DataError::io(path, e))?;
         let synthetic = path.parent().is_some_and(d2l::data::is_stand_in);
         Ok(Self::from_ratings(parse_ratings(&text)?, synthetic))
     }
