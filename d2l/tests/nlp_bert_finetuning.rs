@@ -237,7 +237,7 @@ fn the_classifier_scores_pairs_and_its_output_layer_lives_in_the_same_store() {
     let difference = (&scores - &padded).abs().max().double_value(&[]);
     assert!(difference < 1e-5, "padding changed the scores by {difference}");
     // The segments matter: the same tokens with all segments 0 score differently.
-    let mut one_segment = x.copy();
+    let one_segment = x.copy();
     let _ = one_segment.get(0).get(1).fill_(0);
     let changed = net.forward_t(&one_segment, false);
     assert!((changed.get(0) - scores.get(0)).abs().max().double_value(&[]) > 1e-6);
