@@ -192,9 +192,15 @@ fn snli_bert_rows_hold_tokens_segments_and_valid_positions() {
     }
     assert_eq!(data.test.0.size()[1..].to_vec(), [3, data.max_len as i64]);
     // One pair prepared for prediction: lower-cased, one example.
-    let one = data.encode(&["A", "Man", "is", "sleeping"], &["nobody", "is", "sleeping"]);
+    let one = data.encode(
+        &["A", "Man", "is", "sleeping"],
+        &["nobody", "is", "sleeping"],
+    );
     assert_eq!(one.size(), [1, 3, data.max_len as i64]);
-    assert_eq!(one.get(0).get(0).int64_value(&[2]), vocab.index("man") as i64);
+    assert_eq!(
+        one.get(0).get(0).int64_value(&[2]),
+        vocab.index("man") as i64
+    );
     assert_eq!(one.get(0).get(2).sum(Kind::Int64).int64_value(&[]), 10);
 }
 
@@ -235,12 +241,21 @@ fn the_classifier_scores_pairs_and_its_output_layer_lives_in_the_same_store() {
     // More padding changes nothing: attention never looks at it, and only <cls> is read.
     let padded = net.forward_t(&encode_pairs(&vocab, &pairs, 20), false);
     let difference = (&scores - &padded).abs().max().double_value(&[]);
-    assert!(difference < 1e-5, "padding changed the scores by {difference}");
+    assert!(
+        difference < 1e-5,
+        "padding changed the scores by {difference}"
+    );
     // The segments matter: the same tokens with all segments 0 score differently.
     let one_segment = x.copy();
     let _ = one_segment.get(0).get(1).fill_(0);
     let changed = net.forward_t(&one_segment, false);
-    assert!((changed.get(0) - scores.get(0)).abs().max().double_value(&[]) > 1e-6);
+    assert!(
+        (changed.get(0) - scores.get(0))
+            .abs()
+            .max()
+            .double_value(&[])
+            > 1e-6
+    );
 }
 
 #[test]
@@ -260,9 +275,15 @@ fn a_tiny_bert_classifier_learns_a_separable_pair_task() {
                 (premise, hypothesis)
             })
             .collect();
-        let pairs: Vec<(&str, &str)> = pairs.iter().map(|(p, h)| (p.as_str(), h.as_str())).collect();
+        let pairs: Vec<(&str, &str)> = pairs
+            .iter()
+            .map(|(p, h)| (p.as_str(), h.as_str()))
+            .collect();
         let labels: Vec<i64> = (0..n).map(|i| ((i + offset) % 3) as i64).collect();
-        (encode_pairs(&vocab, &pairs, 12), Tensor::from_slice(&labels))
+        (
+            encode_pairs(&vocab, &pairs, 12),
+            Tensor::from_slice(&labels),
+        )
     };
     let data = d2l::SnliBert {
         batch_size: 16,
