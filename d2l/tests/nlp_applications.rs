@@ -140,10 +140,10 @@ fn imdb_reviews_are_truncated_or_padded_to_num_steps() {
     let (_dir, folder) = imdb_folder(100);
     let data = d2l::Imdb::from_folder(&folder, 16, 10).unwrap();
     assert_eq!(data.num_steps, 10);
-    assert_eq!(data.train.0.size(), [200, 10]);
-    assert_eq!(data.test.0.size(), [200, 10]);
-    assert_eq!(data.train.1.size(), [200]);
-    assert_eq!(data.train.1.sum(Kind::Int64).int64_value(&[]), 100);
+    assert_eq!(data.splits.train.0.size(), [200, 10]);
+    assert_eq!(data.splits.test.0.size(), [200, 10]);
+    assert_eq!(data.splits.train.1.size(), [200]);
+    assert_eq!(data.splits.train.1.sum(Kind::Int64).int64_value(&[]), 100);
     let pad = data.vocab.index("<pad>") as i64;
     // A short review is padded after its tokens.
     let short = Vec::<i64>::try_from(data.encode("Great movie!").flatten(0, -1)).unwrap();
@@ -174,6 +174,7 @@ fn imdb_reviews_are_truncated_or_padded_to_num_steps() {
         .unwrap();
     assert_eq!(data.num_steps, longest);
     let rows_without_pad = data
+        .splits
         .train
         .0
         .ne(pad)
@@ -254,9 +255,9 @@ fn snli_pairs_are_stacked_and_padded_to_num_steps() {
     tch::manual_seed(0);
     let (_dir, folder) = snli_folder(600, 60);
     let data = d2l::Snli::from_folder(&folder, 32, 6).unwrap();
-    let n = data.train.1.size()[0];
-    assert_eq!(data.train.0.size(), [n, 2, 6]);
-    let labels = Vec::<i64>::try_from(&data.train.1).unwrap();
+    let n = data.splits.train.1.size()[0];
+    assert_eq!(data.splits.train.0.size(), [n, 2, 6]);
+    let labels = Vec::<i64>::try_from(&data.splits.train.1).unwrap();
     assert!(labels.iter().all(|l| (0..3).contains(l)));
     let pad = data.vocab.index("<pad>") as i64;
     let x = Vec::<i64>::try_from(
@@ -282,7 +283,7 @@ fn snli_pairs_are_stacked_and_padded_to_num_steps() {
             pad
         ]
     );
-    let (xb, yb) = data.train_dataloader().next().unwrap();
+    let (xb, yb) = data.splits.train_dataloader().next().unwrap();
     assert_eq!(xb.size(), [32, 2, 6]);
     assert_eq!(yb.size(), [32]);
     // More steps than the longest sentence: padded to the longest one.
@@ -388,13 +389,13 @@ fn a_small_textcnn_learns_the_stand_in_sentiment() {
     let mut data = d2l::Imdb::from_folder(&folder, 64, 60).unwrap();
     // 400 of the 1,200 test reviews are enough.
     let keep = Tensor::randperm(1_200, (Kind::Int64, Device::Cpu)).narrow(0, 0, 400);
-    data.test = (
-        data.test.0.index_select(0, &keep),
-        data.test.1.index_select(0, &keep),
+    data.splits.test = (
+        data.splits.test.0.index_select(0, &keep),
+        data.splits.test.1.index_select(0, &keep),
     );
     let pretrained = Tensor::randn([data.vocab.len() as i64, 32], (Kind::Float, Device::Cpu)) * 0.5;
     let mut model = d2l::sentiment_textcnn(&pretrained, &[3, 4], &[16, 16], 0.01);
-    let history = quiet_trainer(4).fit(&mut model, &data).unwrap();
+    let history = quiet_trainer(4).fit(&mut model, &data.splits).unwrap();
     let accuracy = history.last().unwrap().val_metric("acc").unwrap();
     eprintln!("textCNN test accuracy: {accuracy:.3}");
     assert!(accuracy > 0.8, "{accuracy}");

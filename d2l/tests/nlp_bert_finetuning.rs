@@ -148,13 +148,13 @@ fn snli_bert_rows_hold_tokens_segments_and_valid_positions() {
         .collect();
     let vocab = d2l::Vocab::new(&all_words, 1, &RESERVED);
     let data = d2l::SnliBert::from_folder(&folder, &vocab, 16, 128).unwrap();
-    let (x, y) = &data.train;
+    let (x, y) = &data.splits.train;
     let n = x.size()[0];
     assert!(n >= 1 && n as usize <= premises.len(), "{n} pairs");
     assert_eq!(x.size(), [n, 3, data.max_len as i64]);
     assert_eq!(y.size(), [n]);
     // The stand-in's pairs are short: the sequences are padded to the longest pair only.
-    let longest = [&data.train.0, &data.test.0]
+    let longest = [&data.splits.train.0, &data.splits.test.0]
         .iter()
         .map(|x| {
             let valid_lens = x.select(1, 2).sum_dim_intlist(-1, false, Kind::Int64);
@@ -190,7 +190,10 @@ fn snli_bert_rows_hold_tokens_segments_and_valid_positions() {
             .collect();
         assert_eq!(segments, expected);
     }
-    assert_eq!(data.test.0.size()[1..].to_vec(), [3, data.max_len as i64]);
+    assert_eq!(
+        data.splits.test.0.size()[1..].to_vec(),
+        [3, data.max_len as i64]
+    );
     // One pair prepared for prediction: lower-cased, one example.
     let one = data.encode(
         &["A", "Man", "is", "sleeping"],
@@ -207,11 +210,9 @@ fn snli_bert_rows_hold_tokens_segments_and_valid_positions() {
 /// Inputs `[pairs, 3, max_len]` of `SnliBert` for hand-written pairs.
 fn encode_pairs(vocab: &d2l::Vocab, pairs: &[(&str, &str)], max_len: usize) -> Tensor {
     let data = d2l::SnliBert {
-        batch_size: 1,
         max_len,
         vocab: vocab.clone(),
-        train: (Tensor::new(), Tensor::new()),
-        test: (Tensor::new(), Tensor::new()),
+        splits: d2l::LabeledSplits::new(1),
     };
     let pairs: Vec<(Vec<String>, Vec<String>)> =
         pairs.iter().map(|(p, h)| (words(p), words(h))).collect();
@@ -286,11 +287,13 @@ fn a_tiny_bert_classifier_learns_a_separable_pair_task() {
         )
     };
     let data = d2l::SnliBert {
-        batch_size: 16,
         max_len: 12,
         vocab: vocab.clone(),
-        train: make(96, 0),
-        test: make(48, 1000),
+        splits: d2l::LabeledSplits {
+            batch_size: 16,
+            train: make(96, 0),
+            test: make(48, 1000),
+        },
     };
     let vs = nn::VarStore::new(Device::Cpu);
     let bert = d2l::BERTModel::new(&vs.root(), &tiny_config(vocab.len() as i64));
@@ -302,7 +305,7 @@ fn a_tiny_bert_classifier_learns_a_separable_pair_task() {
         optimizer: nn::Adam::default(),
         lr: 1e-3,
     };
-    let history = quiet_trainer(15).fit(&mut model, &data).unwrap();
+    let history = quiet_trainer(15).fit(&mut model, &data.splits).unwrap();
     let first = history.first().unwrap();
     let last = history.last().unwrap();
     let accuracy = last.val_metric("acc").unwrap();

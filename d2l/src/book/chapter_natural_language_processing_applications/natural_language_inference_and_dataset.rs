@@ -283,7 +283,36 @@ pub fn read_snli(
     Ok((premises, hypotheses, labels))
 }
 
-/// The SNLI corpus as a [`d2l::DataModule`] (d2l's `load_data_snli`). Each example's input is
+/// Premises and hypotheses split into words, as pairs, and their labels.
+///
+/// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
+pub type SnliTokenPairs = (Vec<(Vec<String>, Vec<String>)>, Vec<i64>);
+
+/// The premises and hypotheses of the training (`is_train`) or the test file of an `snli_1.0`
+/// folder, split into words, with their labels: a random subset of
+/// [`d2l::scale::scaled_examples`] pairs (all of them at full scale), in a random order drawn
+/// from `tch`'s generator.
+///
+/// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
+pub fn snli_token_pairs(
+    data_dir: &std::path::Path,
+    is_train: bool,
+) -> Result<SnliTokenPairs, d2l::data::DataError> {
+    let (premises, hypotheses, labels) = read_snli(data_dir, is_train)?;
+    Ok(d2l::scaled_subset(labels.len())
+        .into_iter()
+        .map(|i| {
+            let pair = (
+                d2l::tokenize_words(&premises[i]),
+                d2l::tokenize_words(&hypotheses[i]),
+            );
+            (pair, labels[i])
+        })
+        .unzip())
+}
+
+/// The SNLI corpus (d2l's `load_data_snli`); its `splits` are the [`d2l::DataModule`] to train
+/// on. Each example's input is
 /// `[2, num_steps]` token indices, the premise in row 0 and the hypothesis in row 1, truncated or
 /// padded to `num_steps` (to the longest sentence instead, when all are shorter); its label is
 /// the index of the relation in [`SNLI_LABELS`]. The vocabulary holds the training words that
@@ -291,16 +320,12 @@ pub fn read_snli(
 ///
 /// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
 pub struct Snli {
-    /// Pairs per minibatch.
-    pub batch_size: i64,
     /// Tokens per sentence after truncation or padding.
     pub num_steps: usize,
     /// The vocabulary of the training pairs.
     pub vocab: d2l::Vocab,
-    /// The training pairs, `[n, 2, num_steps]`, and their labels, `[n]`.
-    pub train: (Tensor, Tensor),
-    /// The test pairs and their labels.
-    pub test: (Tensor, Tensor),
+    /// The training pairs, `[n, 2, num_steps]`, with their labels, `[n]`, and the test pairs.
+    pub splits: d2l::LabeledSplits,
 }
 
 /// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
@@ -310,30 +335,15 @@ impl Snli {
         Self::from_folder(&snli_folder()?.path, batch_size, num_steps)
     }
 
-    /// Reads and prepares the training and test files of an `snli_1.0` folder. Of each, a random
-    /// subset of [`d2l::scale::scaled_examples`] pairs is kept (all of them at full scale), in a
-    /// random order drawn from `tch`'s generator.
+    /// Reads and prepares the training and test files of an `snli_1.0` folder with
+    /// [`snli_token_pairs`].
     pub fn from_folder(
         data_dir: &std::path::Path,
         batch_size: i64,
         num_steps: usize,
     ) -> Result<Self, d2l::data::DataError> {
-        type Pairs = (Vec<(Vec<String>, Vec<String>)>, Vec<i64>);
-        let read = |is_train| -> Result<Pairs, d2l::data::DataError> {
-            let (premises, hypotheses, labels) = read_snli(data_dir, is_train)?;
-            Ok(d2l::scaled_subset(labels.len())
-                .into_iter()
-                .map(|i| {
-                    let pair = (
-                        d2l::tokenize_words(&premises[i]),
-                        d2l::tokenize_words(&hypotheses[i]),
-                    );
-                    (pair, labels[i])
-                })
-                .unzip())
-        };
-        let (train_pairs, train_labels) = read(true)?;
-        let (test_pairs, test_labels) = read(false)?;
+        let (train_pairs, train_labels) = snli_token_pairs(data_dir, true)?;
+        let (test_pairs, test_labels) = snli_token_pairs(data_dir, false)?;
         let vocab = {
             let all: Vec<&str> = train_pairs
                 .iter()
@@ -348,18 +358,17 @@ impl Snli {
             .map(|(p, h)| p.len().max(h.len()))
             .max()
             .unwrap_or(1);
+        let num_steps = num_steps.min(longest);
         let mut data = Snli {
-            batch_size,
-            num_steps: num_steps.min(longest),
+            num_steps,
             vocab,
-            train: (Tensor::new(), Tensor::new()),
-            test: (Tensor::new(), Tensor::new()),
+            splits: d2l::LabeledSplits::new(batch_size),
         };
-        data.train = (
+        data.splits.train = (
             data.encode_all(&train_pairs),
             Tensor::from_slice(&train_labels),
         );
-        data.test = (
+        data.splits.test = (
             data.encode_all(&test_pairs),
             Tensor::from_slice(&test_labels),
         );
@@ -385,17 +394,5 @@ impl Snli {
     pub fn encode(&self, premise: &[&str], hypothesis: &[&str]) -> Tensor {
         let owned = |words: &[&str]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
         self.encode_all(&[(owned(premise), owned(hypothesis))])
-    }
-}
-
-/// Defined in [Section 16.4 (Natural Language Inference and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-and-dataset.html), `chapter_natural-language-processing-applications/natural-language-inference-and-dataset.md`.
-impl d2l::DataModule for Snli {
-    fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.train;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, true).into_iter()
-    }
-    fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.test;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, false).into_iter()
     }
 }

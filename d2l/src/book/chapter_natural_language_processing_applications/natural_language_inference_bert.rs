@@ -344,7 +344,8 @@ pub fn bert_pair_example<S: AsRef<str>>(
     (indices, segments, valid_len)
 }
 
-/// SNLI as BERT input sequences, a [`d2l::DataModule`] (d2l's `SNLIBERTDataset`): every pair
+/// SNLI as BERT input sequences (d2l's `SNLIBERTDataset`); its `splits` are the
+/// [`d2l::DataModule`] to train on. Every pair
 /// becomes `<cls> premise <sep> hypothesis <sep>` in the indices of a pretrained vocabulary,
 /// truncated and padded by [`bert_pair_example`]. An example's input is `[3, max_len]` Int32:
 /// the token indices, the segment ids and 1 at the valid positions (0 at the padding); its label
@@ -352,16 +353,12 @@ pub fn bert_pair_example<S: AsRef<str>>(
 ///
 /// Defined in [Section 16.7 (Natural Language Inference: Fine-Tuning BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-bert.html), `chapter_natural-language-processing-applications/natural-language-inference-bert.md`.
 pub struct SnliBert {
-    /// Pairs per minibatch.
-    pub batch_size: i64,
     /// Tokens per sequence: the `max_len` asked for, or the longest pair when that is shorter.
     pub max_len: usize,
     /// The pretrained vocabulary that the token indices refer to.
     pub vocab: d2l::Vocab,
-    /// The training inputs, `[n, 3, max_len]`, and their labels, `[n]`.
-    pub train: (Tensor, Tensor),
-    /// The test inputs and their labels.
-    pub test: (Tensor, Tensor),
+    /// The training inputs, `[n, 3, max_len]`, with their labels, `[n]`, and the test inputs.
+    pub splits: d2l::LabeledSplits,
 }
 
 /// Defined in [Section 16.7 (Natural Language Inference: Fine-Tuning BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-bert.html), `chapter_natural-language-processing-applications/natural-language-inference-bert.md`.
@@ -375,48 +372,33 @@ impl SnliBert {
         Self::from_folder(&d2l::snli_folder()?.path, vocab, batch_size, max_len)
     }
 
-    /// Reads and prepares both splits of an `snli_1.0` folder. Of each split, a random subset
-    /// of [`d2l::scale::scaled_examples`] pairs is kept (all of them at full scale).
+    /// Reads and prepares both splits of an `snli_1.0` folder with [`d2l::snli_token_pairs`].
     pub fn from_folder(
         data_dir: &std::path::Path,
         vocab: &d2l::Vocab,
         batch_size: i64,
         max_len: usize,
     ) -> Result<Self, d2l::data::DataError> {
-        type Pairs = (Vec<(Vec<String>, Vec<String>)>, Vec<i64>);
-        let read = |is_train| -> Result<Pairs, d2l::data::DataError> {
-            let (premises, hypotheses, labels) = d2l::read_snli(data_dir, is_train)?;
-            Ok(d2l::scaled_subset(labels.len())
-                .into_iter()
-                .map(|i| {
-                    let pair = (
-                        d2l::tokenize_words(&premises[i]),
-                        d2l::tokenize_words(&hypotheses[i]),
-                    );
-                    (pair, labels[i])
-                })
-                .unzip())
-        };
-        let (train_pairs, train_labels) = read(true)?;
-        let (test_pairs, test_labels) = read(false)?;
+        let (train_pairs, train_labels) = d2l::snli_token_pairs(data_dir, true)?;
+        let (test_pairs, test_labels) = d2l::snli_token_pairs(data_dir, false)?;
         let longest = train_pairs
             .iter()
             .chain(&test_pairs)
             .map(|(p, h)| p.len() + h.len() + 3)
             .max()
             .unwrap_or(3);
+        let max_len = max_len.min(longest);
+        let vocab = vocab.clone();
         let mut data = SnliBert {
-            batch_size,
-            max_len: max_len.min(longest),
-            vocab: vocab.clone(),
-            train: (Tensor::new(), Tensor::new()),
-            test: (Tensor::new(), Tensor::new()),
+            max_len,
+            vocab,
+            splits: d2l::LabeledSplits::new(batch_size),
         };
-        data.train = (
+        data.splits.train = (
             data.encode_all(&train_pairs),
             Tensor::from_slice(&train_labels),
         );
-        data.test = (
+        data.splits.test = (
             data.encode_all(&test_pairs),
             Tensor::from_slice(&test_labels),
         );
@@ -443,18 +425,6 @@ impl SnliBert {
     pub fn encode(&self, premise: &[&str], hypothesis: &[&str]) -> Tensor {
         let owned = |words: &[&str]| words.iter().map(|w| w.to_lowercase()).collect::<Vec<_>>();
         self.encode_all(&[(owned(premise), owned(hypothesis))])
-    }
-}
-
-/// Defined in [Section 16.7 (Natural Language Inference: Fine-Tuning BERT)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-bert.html), `chapter_natural-language-processing-applications/natural-language-inference-bert.md`.
-impl d2l::DataModule for SnliBert {
-    fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.train;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, true).into_iter()
-    }
-    fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.test;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, false).into_iter()
     }
 }
 

@@ -306,25 +306,62 @@ pub fn truncate_pad(indices: &[usize], num_steps: usize, padding_index: usize) -
     line
 }
 
-/// The IMDb review data set as a [`d2l::DataModule`] (d2l's `load_data_imdb`): reviews tokenized
+/// Labeled examples held in memory as a [`d2l::DataModule`]: the inputs and labels of a training
+/// split and of a test split, served in minibatches of `batch_size`; the training split is
+/// reshuffled every epoch and the test split is the validation set. The text data sets of this
+/// chapter keep their encoded examples in one.
+///
+/// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
+pub struct LabeledSplits {
+    /// Examples per minibatch.
+    pub batch_size: i64,
+    /// The training inputs and their labels.
+    pub train: (Tensor, Tensor),
+    /// The test inputs and their labels.
+    pub test: (Tensor, Tensor),
+}
+
+/// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
+impl LabeledSplits {
+    /// Splits without examples yet, for minibatches of `batch_size`.
+    pub fn new(batch_size: i64) -> Self {
+        let empty = || (Tensor::new(), Tensor::new());
+        LabeledSplits {
+            batch_size,
+            train: empty(),
+            test: empty(),
+        }
+    }
+}
+
+/// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
+impl d2l::DataModule for LabeledSplits {
+    fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
+        let (x, y) = &self.train;
+        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, true).into_iter()
+    }
+    fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
+        let (x, y) = &self.test;
+        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, false).into_iter()
+    }
+}
+
+/// The IMDb review data set (d2l's `load_data_imdb`): reviews tokenized
 /// by [`tokenize_review`], mapped through a vocabulary of the training tokens that occur at
 /// least 5 times (plus `<pad>`) and truncated or padded to `num_steps` tokens (to the longest
-/// review instead, when all reviews are shorter); labels 1 (positive) and 0 (negative). The test
-/// split is the validation set.
+/// review instead, when all reviews are shorter); labels 1 (positive) and 0 (negative). Its
+/// `splits` are the [`d2l::DataModule`] to train on.
 ///
 /// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
 pub struct Imdb {
-    /// Reviews per minibatch.
-    pub batch_size: i64,
     /// Tokens per review after truncation or padding: the `num_steps` asked for, or the length
     /// of the longest review when that is shorter.
     pub num_steps: usize,
     /// The vocabulary of the training reviews.
     pub vocab: d2l::Vocab,
-    /// The training reviews as token indices, `[n, num_steps]`, and their labels, `[n]`.
-    pub train: (Tensor, Tensor),
-    /// The test reviews and their labels.
-    pub test: (Tensor, Tensor),
+    /// The training reviews as token indices, `[n, num_steps]`, with their labels, `[n]`, and
+    /// the test reviews.
+    pub splits: LabeledSplits,
 }
 
 /// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
@@ -364,17 +401,15 @@ impl Imdb {
             d2l::Vocab::new(&all, 5, &["<pad>"])
         };
         let mut data = Imdb {
-            batch_size,
             num_steps,
             vocab,
-            train: (Tensor::new(), Tensor::new()),
-            test: (Tensor::new(), Tensor::new()),
+            splits: LabeledSplits::new(batch_size),
         };
-        data.train = (
+        data.splits.train = (
             data.encode_all(&train_tokens),
             Tensor::from_slice(&train_labels),
         );
-        data.test = (
+        data.splits.test = (
             data.encode_all(&test_tokens),
             Tensor::from_slice(&test_labels),
         );
@@ -410,16 +445,4 @@ pub fn scaled_subset(n: usize) -> Vec<usize> {
         .into_iter()
         .map(|i| i as usize)
         .collect()
-}
-
-/// Defined in [Section 16.1 (Sentiment Analysis and the Dataset)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.html), `chapter_natural-language-processing-applications/sentiment-analysis-and-dataset.md`.
-impl d2l::DataModule for Imdb {
-    fn train_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.train;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, true).into_iter()
-    }
-    fn val_dataloader(&self) -> impl ExactSizeIterator<Item = d2l::Batch> {
-        let (x, y) = &self.test;
-        d2l::get_tensorloader(x, y, 0..x.size()[0], self.batch_size, false).into_iter()
-    }
 }
