@@ -7,18 +7,8 @@
 use d2l::prelude::*;
 use tch::nn::ModuleT;
 
-fn quiet_trainer(max_epochs: usize) -> d2l::Trainer {
-    d2l::Trainer {
-        max_epochs,
-        scale: 1.0,
-        device: Device::Cpu,
-        board: d2l::ProgressBoard::with_options(d2l::plotting::BoardOptions {
-            display: false,
-            ..Default::default()
-        }),
-        ..Default::default()
-    }
-}
+mod common;
+use common::quiet_trainer;
 
 /// Writes the IMDb stand-in with `per_class` reviews per class and split into a fresh folder.
 fn imdb_folder(per_class: usize) -> (tempfile::TempDir, std::path::PathBuf) {

@@ -8,6 +8,9 @@
 use d2l::prelude::*;
 use tch::nn::ModuleT;
 
+mod common;
+use common::quiet_trainer;
+
 const RESERVED: [&str; 4] = ["<pad>", "<cls>", "<sep>", "<mask>"];
 
 fn words(text: &str) -> Vec<String> {
@@ -27,19 +30,6 @@ fn tiny_config(vocab_size: i64) -> d2l::BERTConfig {
         num_blks: 1,
         dropout: 0.0,
         max_len: 32,
-    }
-}
-
-fn quiet_trainer(max_epochs: usize) -> d2l::Trainer {
-    d2l::Trainer {
-        max_epochs,
-        scale: 1.0,
-        device: Device::Cpu,
-        board: d2l::ProgressBoard::with_options(d2l::plotting::BoardOptions {
-            display: false,
-            ..Default::default()
-        }),
-        ..Default::default()
     }
 }
 

@@ -1,5 +1,8 @@
 //! Helpers shared by the `d2l` integration tests.
 
+// Each test crate that includes this module uses only some of its helpers.
+#![allow(dead_code)]
+
 use std::io::Write;
 use std::sync::{Arc, Mutex};
 
@@ -21,5 +24,20 @@ impl Shared {
     /// Everything written so far.
     pub fn text(&self) -> String {
         String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
+}
+
+/// A trainer for `max_epochs` epochs at full scale on the CPU that draws nothing, for tests
+/// that train a model and read its statistics.
+pub fn quiet_trainer(max_epochs: usize) -> d2l::Trainer {
+    d2l::Trainer {
+        max_epochs,
+        scale: 1.0,
+        device: tch::Device::Cpu,
+        board: d2l::ProgressBoard::with_options(d2l::plotting::BoardOptions {
+            display: false,
+            ..Default::default()
+        }),
+        ..Default::default()
     }
 }
