@@ -196,6 +196,19 @@ pub fn nli_attention(pretrained: &Tensor, num_hiddens: i64, lr: f64) -> NliAtten
     .with_optimizer(nn::Adam::default())
 }
 
+/// The relation (one of [`d2l::SNLI_LABELS`]) that `model` predicts for one pair `x`, encoded as
+/// a data module's `encode` prepares it (`[1, ...]`).
+///
+/// Defined in [Section 16.5 (Natural Language Inference: Using Attention)](https://d2l-rs.github.io/d2l-rs/chapter_natural-language-processing-applications/natural-language-inference-attention.html), `chapter_natural-language-processing-applications/natural-language-inference-attention.md`.
+pub fn predict_snli_encoded<N: nn::ModuleT, T, O>(
+    model: &d2l::Model<N, T, O>,
+    x: &Tensor,
+) -> &'static str {
+    let x = x.to_device(model.vs.device());
+    let scores = tch::no_grad(|| model.net.forward_t(&x, false));
+    d2l::SNLI_LABELS[scores.argmax(-1, false).int64_value(&[0]) as usize]
+}
+
 /// The relation (one of [`d2l::SNLI_LABELS`]) that `model` predicts between the tokenized
 /// `premise` and `hypothesis`, prepared as `data` prepares its pairs ([`d2l::Snli::encode`]).
 ///
@@ -206,9 +219,5 @@ pub fn predict_snli<N: nn::ModuleT, T, O>(
     premise: &[&str],
     hypothesis: &[&str],
 ) -> &'static str {
-    let x = data
-        .encode(premise, hypothesis)
-        .to_device(model.vs.device());
-    let scores = tch::no_grad(|| model.net.forward_t(&x, false));
-    d2l::SNLI_LABELS[scores.argmax(-1, false).int64_value(&[0]) as usize]
+    predict_snli_encoded(model, &data.encode(premise, hypothesis))
 }

@@ -516,9 +516,5 @@ pub fn predict_snli_bert(
     premise: &[&str],
     hypothesis: &[&str],
 ) -> &'static str {
-    let x = data
-        .encode(premise, hypothesis)
-        .to_device(model.vs.device());
-    let scores = tch::no_grad(|| model.net.forward_t(&x, false));
-    d2l::SNLI_LABELS[scores.argmax(-1, false).int64_value(&[0]) as usize]
+    d2l::predict_snli_encoded(model, &data.encode(premise, hypothesis))
 }
