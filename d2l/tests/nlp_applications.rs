@@ -8,24 +8,13 @@ use d2l::prelude::*;
 use tch::nn::ModuleT;
 
 mod common;
-use common::quiet_trainer;
+use common::{quiet_trainer, snli_folder};
 
 /// Writes the IMDb stand-in with `per_class` reviews per class and split into a fresh folder.
 fn imdb_folder(per_class: usize) -> (tempfile::TempDir, std::path::PathBuf) {
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("aclImdb-synthetic");
     d2l::data::write_stand_in(&target, "test", |d| d2l::write_imdb_stand_in(d, per_class)).unwrap();
-    (dir, target)
-}
-
-/// Writes the SNLI stand-in into a fresh folder.
-fn snli_folder(num_train: usize, num_test: usize) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("snli-synthetic");
-    d2l::data::write_stand_in(&target, "test", |d| {
-        d2l::write_snli_stand_in(d, num_train, num_test)
-    })
-    .unwrap();
     (dir, target)
 }
 

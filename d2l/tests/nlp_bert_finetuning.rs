@@ -9,7 +9,7 @@ use d2l::prelude::*;
 use tch::nn::ModuleT;
 
 mod common;
-use common::quiet_trainer;
+use common::{quiet_trainer, snli_folder};
 
 const RESERVED: [&str; 4] = ["<pad>", "<cls>", "<sep>", "<mask>"];
 
@@ -31,17 +31,6 @@ fn tiny_config(vocab_size: i64) -> d2l::BERTConfig {
         dropout: 0.0,
         max_len: 32,
     }
-}
-
-/// Writes the SNLI stand-in into a fresh folder.
-fn snli_folder(num_train: usize, num_test: usize) -> (tempfile::TempDir, std::path::PathBuf) {
-    let dir = tempfile::tempdir().unwrap();
-    let target = dir.path().join("snli-synthetic");
-    d2l::data::write_stand_in(&target, "test", |d| {
-        d2l::write_snli_stand_in(d, num_train, num_test)
-    })
-    .unwrap();
-    (dir, target)
 }
 
 #[test]

@@ -41,3 +41,15 @@ pub fn quiet_trainer(max_epochs: usize) -> d2l::Trainer {
         ..Default::default()
     }
 }
+
+/// Writes the SNLI stand-in (`num_train` training pairs, `num_test` test pairs) into a fresh
+/// folder, which lives as long as the returned guard.
+pub fn snli_folder(num_train: usize, num_test: usize) -> (tempfile::TempDir, std::path::PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("snli-synthetic");
+    d2l::data::write_stand_in(&target, "test", |d| {
+        d2l::write_snli_stand_in(d, num_train, num_test)
+    })
+    .unwrap();
+    (dir, target)
+}
