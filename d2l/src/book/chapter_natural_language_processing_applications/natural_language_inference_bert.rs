@@ -220,11 +220,9 @@ pub fn write_bert_stand_in(
         .filter_map(|i| data.vocab.token(i))
         .collect();
     let vocab_path = dir.join("vocab.json");
-    std::fs::write(
-        &vocab_path,
-        d2l::serde_json::to_string(&tokens).unwrap_or_default(),
-    )
-    .map_err(|e| d2l::data::DataError::io(&vocab_path, e))?;
+    let json = d2l::serde_json::to_string(&tokens)
+        .map_err(|e| d2l::data::DataError::Invalid(format!("{}: {e}", vocab_path.display())))?;
+    std::fs::write(&vocab_path, json).map_err(|e| d2l::data::DataError::io(&vocab_path, e))?;
     save_bert_parameters(&vs, &dir.join("pretrained.ot"))
 }
 

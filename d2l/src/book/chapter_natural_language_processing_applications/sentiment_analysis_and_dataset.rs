@@ -441,7 +441,7 @@ pub fn scaled_subset(n: usize) -> Vec<usize> {
     let order = Tensor::randperm(n as i64, (Kind::Int64, Device::Cpu));
     let kept = order.narrow(0, 0, d2l::scale::scaled_examples(n).min(n) as i64);
     Vec::<i64>::try_from(kept)
-        .unwrap_or_default()
+        .expect("randperm gives Int64 indices on the CPU")
         .into_iter()
         .map(|i| i as usize)
         .collect()
