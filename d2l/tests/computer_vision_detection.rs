@@ -360,7 +360,7 @@ fn a_tiny_detector_learns_to_find_bananas() {
         let (x, y) = data.val.iter().next().unwrap();
         d2l::Task::metrics(&model.task, &model.net.forward_t(&x, false), &y)
     });
-    let mut trainer = d2l::Trainer::new(15);
+    let mut trainer = d2l::Trainer::new(30);
     trainer.scale = 1.0;
     let history = trainer.fit(&mut model, &data).unwrap();
     let first = &history[0];
@@ -373,15 +373,20 @@ fn a_tiny_detector_learns_to_find_bananas() {
         first.train_loss,
         first.val_metric("bbox_mae").unwrap()
     );
-    // The stated amount: in 60 steps the validation loss falls to less than a tenth of the
-    // untrained model's (0.74 -> 0.03 with this seed), and the offsets' error on the positive
-    // anchors keeps falling after the first epoch (1.46 -> 1.36).
+    // The stated amount: in 120 steps the validation loss falls to less than a tenth of the
+    // untrained model's, and the offsets' error on the positive anchors falls by at least 5 %
+    // after the first epoch. Other tests in this binary draw from libtorch's global generator
+    // at the same time, so the claims hold for any seed: over seeds 0-5 alone the loss fell
+    // 40-60 fold and the error 13-27 % (15 epochs were not enough: the error rose for two).
     assert!(
         final_loss < initial_loss / 10.0,
         "{initial_loss} -> {final_loss}"
     );
     let first_mae = first.val_metric("bbox_mae").unwrap();
-    assert!(final_mae < first_mae, "bbox mae {first_mae} -> {final_mae}");
+    assert!(
+        final_mae < 0.95 * first_mae,
+        "bbox mae {first_mae} -> {final_mae}"
+    );
 }
 
 #[test]
