@@ -17,7 +17,7 @@ use std::sync::Once;
 use d2l::prelude::*;
 use d2l::{
     accuracy, cross_entropy, softmax, softmax_regression, Classifier, DataModule, FashionMNIST,
-    Module, SoftmaxRegressionScratch, Trainer,
+    Module, ScratchClassifier, SoftmaxRegressionScratch, Trainer,
 };
 
 /// Points the data hub at a private cache with the synthetic stand-in, writing it once.
@@ -147,7 +147,10 @@ fn scratch_softmax_regression_beats_chance_after_one_epoch() {
     synthetic_fashion_mnist();
     tch::manual_seed(0);
     let data = FashionMNIST::new(256);
-    let mut model = SoftmaxRegressionScratch::new(784, 10, 0.1, 0.01);
+    let mut model = ScratchClassifier {
+        net: SoftmaxRegressionScratch::new(784, 10, 0.01),
+        lr: 0.1,
+    };
     let history = Trainer::new(1)
         .fit(&mut model, &data)
         .expect("the optimizer builds");
@@ -185,7 +188,10 @@ fn concise_softmax_regression_beats_chance_after_one_epoch() {
 #[test]
 fn classification_metrics_report_loss_and_accuracy() {
     tch::manual_seed(2);
-    let model = SoftmaxRegressionScratch::new(4, 3, 0.1, 0.01);
+    let model = ScratchClassifier {
+        net: SoftmaxRegressionScratch::new(4, 3, 0.01),
+        lr: 0.1,
+    };
     let x = Tensor::randn([6, 4], (Kind::Float, Device::Cpu));
     let y = Tensor::from_slice(&[0i64, 1, 2, 0, 1, 2]);
     let metrics = model.classification_metrics(&(x.shallow_clone(), y.shallow_clone()));

@@ -13,7 +13,7 @@ use d2l::prelude::*;
 use d2l::{
     dropout_layer, dropout_mlp, fold_range, house_price_regression, k_fold, k_fold_data, log_rmse,
     mlp, relu_scratch, write_submission, xavier_uniform, Batch, DataModule, DropoutMLPScratch,
-    KaggleHouse, MLPScratch, Module,
+    KaggleHouse, MLPScratch, Module, ScratchClassifier, ScratchNet,
 };
 
 fn values(t: &Tensor) -> Vec<f64> {
@@ -251,7 +251,10 @@ fn xavier_uniform_has_the_right_bound_and_variance() {
 
 #[test]
 fn mlp_scratch_shapes_and_parameters() {
-    let model = MLPScratch::new(784, 10, 256, 0.1, 0.01);
+    let model = ScratchClassifier {
+        net: MLPScratch::new(784, 10, 256, 0.01),
+        lr: 0.1,
+    };
     let x = Tensor::rand([5, 1, 28, 28], (Kind::Float, Device::Cpu));
     assert_eq!(model.forward(&x).size(), [5, 10]);
     let count: i64 = model.parameters().iter().map(|p| p.numel() as i64).sum();
@@ -266,7 +269,10 @@ fn dropout_models_drop_only_when_training() {
     let x = Tensor::rand([8, 1, 28, 28], (Kind::Float, Device::Cpu));
     let y = Tensor::zeros([8], (Kind::Int64, Device::Cpu));
     let batch: Batch = (x.shallow_clone(), y);
-    let scratch = DropoutMLPScratch::new(784, 10, 64, 64, 0.5, 0.5, 0.1);
+    let scratch = ScratchClassifier {
+        net: DropoutMLPScratch::new(784, 10, 64, 64, 0.5, 0.5),
+        lr: 0.1,
+    };
     let concise = dropout_mlp(784, 10, 64, 64, 0.5, 0.5, 0.1);
     let losses = |m: &dyn Fn() -> Tensor| (m().double_value(&[]), m().double_value(&[]));
     let (a, b) = losses(&|| scratch.training_step(&batch));
@@ -275,9 +281,12 @@ fn dropout_models_drop_only_when_training() {
     assert_ne!(a, b, "concise training steps should differ");
     assert_eq!(values(&scratch.forward(&x)), values(&scratch.forward(&x)));
     assert_eq!(values(&concise.forward(&x)), values(&concise.forward(&x)));
-    let plain = DropoutMLPScratch::new(784, 10, 64, 64, 0.0, 0.0, 0.1);
+    let plain = ScratchClassifier {
+        net: DropoutMLPScratch::new(784, 10, 64, 64, 0.0, 0.0),
+        lr: 0.1,
+    };
     assert_eq!(
-        values(&plain.forward_t(&x, true)),
+        values(&plain.net.forward_t(&x, true)),
         values(&plain.forward(&x))
     );
 }
@@ -295,7 +304,10 @@ fn mlps_learn_xor_which_no_linear_model_can() {
         .logical_xor(&x.select(1, 1).gt(0.0))
         .to_kind(Kind::Int64);
     let split = k_fold_data(&x, &y, 4, 32).remove(0);
-    let mut scratch = MLPScratch::new(2, 2, 32, 0.5, 0.5);
+    let mut scratch = ScratchClassifier {
+        net: MLPScratch::new(2, 2, 32, 0.5),
+        lr: 0.5,
+    };
     let history = d2l::Trainer::new(20)
         .fit(&mut scratch, &split)
         .expect("the optimizer builds");

@@ -205,7 +205,7 @@ pub fn softmax(x: &Tensor) -> Tensor {
     x_exp / partition
 }
 
-/// Softmax regression with hand-made parameters, trained with [`d2l::SGD`].
+/// The network of softmax regression, with hand-made parameters.
 ///
 /// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 pub struct SoftmaxRegressionScratch {
@@ -213,25 +213,18 @@ pub struct SoftmaxRegressionScratch {
     pub w: Tensor,
     /// The biases, `[num_outputs]`.
     pub b: Tensor,
-    /// The learning rate of the SGD that trains the model.
-    pub lr: f64,
     num_inputs: i64,
 }
 
 /// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
 impl SoftmaxRegressionScratch {
-    /// A model from `num_inputs` features to `num_outputs` classes, with
+    /// A network from `num_inputs` features to `num_outputs` classes, with
     /// weights drawn from N(0, sigma^2).
-    pub fn new(num_inputs: i64, num_outputs: i64, lr: f64, sigma: f64) -> Self {
+    pub fn new(num_inputs: i64, num_outputs: i64, sigma: f64) -> Self {
         let opts = (Kind::Float, Device::Cpu);
         let w = (Tensor::randn([num_inputs, num_outputs], opts) * sigma).set_requires_grad(true);
         let b = Tensor::zeros([num_outputs], opts).set_requires_grad(true);
-        SoftmaxRegressionScratch {
-            w,
-            b,
-            lr,
-            num_inputs,
-        }
+        SoftmaxRegressionScratch { w, b, num_inputs }
     }
 }
 
@@ -253,10 +246,66 @@ pub fn cross_entropy(y_hat: &Tensor, y: &Tensor) -> Tensor {
     -picked.log().mean(Kind::Float)
 }
 
+/// A network built from plain tensors: its outputs for a batch, their loss,
+/// and the tensors that training updates.
+///
 /// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
-impl d2l::Module for SoftmaxRegressionScratch {
+pub trait ScratchNet {
+    /// The outputs for a batch `x`; `train` is set while training, for layers
+    /// that behave differently then, such as dropout.
+    fn forward_t(&self, x: &Tensor, train: bool) -> Tensor;
+
+    /// The loss of outputs `y_hat` against labels `y`; by default the
+    /// cross-entropy of logits.
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        y_hat.cross_entropy_for_logits(y)
+    }
+
+    /// The tensors that training updates.
+    fn parameters(&self) -> Vec<Tensor>;
+}
+
+/// A classifier made of a [`ScratchNet`] and the learning rate of the
+/// [`d2l::SGD`] that trains it.
+///
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
+pub struct ScratchClassifier<N> {
+    /// The network.
+    pub net: N,
+    /// The learning rate.
+    pub lr: f64,
+}
+
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
+impl<N: ScratchNet> d2l::Module for ScratchClassifier<N> {
     type Optimizer = d2l::SGD;
     fn forward(&self, x: &Tensor) -> Tensor {
+        self.net.forward_t(x, false)
+    }
+    fn training_step(&self, batch: &d2l::Batch) -> Tensor {
+        let (x, y) = batch;
+        self.net.loss(&self.net.forward_t(x, true), y)
+    }
+    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
+        self.net.loss(y_hat, y)
+    }
+    fn parameters(&self) -> Vec<Tensor> {
+        self.net.parameters()
+    }
+    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
+        Ok(d2l::SGD::new(self.net.parameters(), self.lr))
+    }
+    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
+        d2l::Classifier::classification_metrics(self, batch)
+    }
+}
+
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
+impl<N: ScratchNet> d2l::Classifier for ScratchClassifier<N> {}
+
+/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
+impl ScratchNet for SoftmaxRegressionScratch {
+    fn forward_t(&self, x: &Tensor, _train: bool) -> Tensor {
         self.predict_proba(x)
     }
     fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
@@ -265,16 +314,7 @@ impl d2l::Module for SoftmaxRegressionScratch {
     fn parameters(&self) -> Vec<Tensor> {
         vec![self.w.shallow_clone(), self.b.shallow_clone()]
     }
-    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
-        Ok(d2l::SGD::new(self.parameters(), self.lr))
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
 }
-
-/// Defined in [Section 4.4 (Softmax Regression Implementation from Scratch)](https://d2l-rs.github.io/d2l-rs/chapter_linear-classification/softmax-regression-scratch.html), `chapter_linear-classification/softmax-regression-scratch.md`.
-impl d2l::Classifier for SoftmaxRegressionScratch {}
 
 /// Softmax regression: a flattening and a linear layer to the logits, trained
 /// on the cross-entropy by SGD.

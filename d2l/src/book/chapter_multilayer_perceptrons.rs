@@ -18,14 +18,12 @@ pub struct MLPScratch {
     pub w2: Tensor,
     /// Output-layer biases, `num_outputs`.
     pub b2: Tensor,
-    /// Learning rate of the hand-made SGD.
-    pub lr: f64,
 }
 
 /// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
 impl MLPScratch {
     /// Weights from `N(0, sigma^2)`, zero biases.
-    pub fn new(num_inputs: i64, num_outputs: i64, num_hiddens: i64, lr: f64, sigma: f64) -> Self {
+    pub fn new(num_inputs: i64, num_outputs: i64, num_hiddens: i64, sigma: f64) -> Self {
         let opts = (Kind::Float, Device::Cpu);
         let weights = |rows: i64, cols: i64| {
             (Tensor::randn([rows, cols], opts) * sigma).set_requires_grad(true)
@@ -35,7 +33,6 @@ impl MLPScratch {
             b1: Tensor::zeros([num_hiddens], opts).set_requires_grad(true),
             w2: weights(num_hiddens, num_outputs),
             b2: Tensor::zeros([num_outputs], opts).set_requires_grad(true),
-            lr,
         }
     }
 }
@@ -48,15 +45,11 @@ pub fn relu_scratch(x: &Tensor) -> Tensor {
 }
 
 /// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-impl d2l::Module for MLPScratch {
-    type Optimizer = d2l::SGD;
-    fn forward(&self, x: &Tensor) -> Tensor {
+impl d2l::ScratchNet for MLPScratch {
+    fn forward_t(&self, x: &Tensor, _train: bool) -> Tensor {
         let x = x.reshape([-1, self.w1.size()[0]]);
         let h = relu_scratch(&(x.matmul(&self.w1) + &self.b1));
         h.matmul(&self.w2) + &self.b2
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
     }
     fn parameters(&self) -> Vec<Tensor> {
         [&self.w1, &self.b1, &self.w2, &self.b2]
@@ -64,16 +57,7 @@ impl d2l::Module for MLPScratch {
             .map(|p| p.shallow_clone())
             .collect()
     }
-    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
-        Ok(d2l::SGD::new(self.parameters(), self.lr))
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
 }
-
-/// Defined in [Section 5.2 (Implementation of Multilayer Perceptrons)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/mlp-implementation.html), `chapter_multilayer-perceptrons/mlp-implementation.md`.
-impl d2l::Classifier for MLPScratch {}
 
 /// A one-hidden-layer MLP built from `tch` layers, trained with SGD.
 ///
@@ -142,8 +126,6 @@ pub struct DropoutMLPScratch {
     pub dropout_1: f64,
     /// Dropout probability after the second hidden layer.
     pub dropout_2: f64,
-    /// Learning rate of the hand-made SGD.
-    pub lr: f64,
 }
 
 /// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
@@ -157,7 +139,6 @@ impl DropoutMLPScratch {
         num_hiddens_2: i64,
         dropout_1: f64,
         dropout_2: f64,
-        lr: f64,
     ) -> Self {
         let opts = (Kind::Float, Device::Cpu);
         let sizes = [num_inputs, num_hiddens_1, num_hiddens_2, num_outputs];
@@ -173,12 +154,14 @@ impl DropoutMLPScratch {
             params,
             dropout_1,
             dropout_2,
-            lr,
         }
     }
+}
 
+/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
+impl d2l::ScratchNet for DropoutMLPScratch {
     /// The logits for `x`, with dropout applied when `train` is set.
-    pub fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
+    fn forward_t(&self, x: &Tensor, train: bool) -> Tensor {
         let [w1, b1, w2, b2, w3, b3] = &self.params[..] else {
             unreachable!("the model has three layers")
         };
@@ -193,34 +176,10 @@ impl DropoutMLPScratch {
         }
         h2.matmul(w3) + b3
     }
-}
-
-/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
-impl d2l::Module for DropoutMLPScratch {
-    type Optimizer = d2l::SGD;
-    fn forward(&self, x: &Tensor) -> Tensor {
-        self.forward_t(x, false)
-    }
-    fn training_step(&self, batch: &d2l::Batch) -> Tensor {
-        let (x, y) = batch;
-        self.loss(&self.forward_t(x, true), y)
-    }
-    fn loss(&self, y_hat: &Tensor, y: &Tensor) -> Tensor {
-        y_hat.cross_entropy_for_logits(y)
-    }
     fn parameters(&self) -> Vec<Tensor> {
         self.params.iter().map(|p| p.shallow_clone()).collect()
     }
-    fn configure_optimizers(&self) -> Result<d2l::SGD, tch::TchError> {
-        Ok(d2l::SGD::new(self.parameters(), self.lr))
-    }
-    fn validation_step(&self, batch: &d2l::Batch) -> d2l::Metrics {
-        d2l::Classifier::classification_metrics(self, batch)
-    }
 }
-
-/// Defined in [Section 5.6 (Dropout)](https://d2l-rs.github.io/d2l-rs/chapter_multilayer-perceptrons/dropout.html), `chapter_multilayer-perceptrons/dropout.md`.
-impl d2l::Classifier for DropoutMLPScratch {}
 
 /// An MLP with two hidden layers and dropout, built from `tch` layers.
 ///
