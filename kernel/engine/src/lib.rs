@@ -183,13 +183,28 @@ impl Engine {
     /// once and the first request waits only for what is still missing.
     pub fn new(options: EngineOptions) -> anyhow::Result<Engine> {
         let slot = cache::Slot::acquire(&options.cache_root)?;
-        let preload_code = options
-            .d2l_crate
-            .as_deref()
-            .map(|d2l| options::preload_code(d2l, options.libtorch.as_deref()));
+        let preload_code = match options.d2l_crate.as_deref() {
+            Some(d2l) => Some(
+                options::preload_code(slot.dir(), d2l, options.libtorch.as_deref()).map_err(
+                    |e| {
+                        anyhow::anyhow!(
+                            "writing the d2l-dylib crate into {}: {e}",
+                            slot.dir().display()
+                        )
+                    },
+                )?,
+            ),
+            None => None,
+        };
         let (startup_tx, startup) = crossbeam_channel::unbounded();
         let (requests, requests_rx) = crossbeam_channel::unbounded();
-        let worker = worker::spawn(options, slot.dir().to_owned(), startup_tx, requests_rx)?;
+        let worker = worker::spawn(
+            options,
+            preload_code.clone(),
+            slot.dir().to_owned(),
+            startup_tx,
+            requests_rx,
+        )?;
         Ok(Engine {
             requests: Some(requests),
             startup,

@@ -3,7 +3,7 @@
 //! evcxr's context is not `Send`, so it lives on this thread from birth. The engine talks to
 //! it over channels, which also lets the engine stream a cell's stdout while it runs.
 
-use super::options::{preload_code, EngineOptions};
+use super::options::EngineOptions;
 use super::report::{compilation_error, CellError};
 use crossbeam_channel::{Receiver, Sender};
 use std::collections::BTreeMap;
@@ -65,20 +65,23 @@ pub(crate) enum Startup {
     Preloaded(Result<(), CellError>),
 }
 
-/// Starts the worker thread in `work_dir`.
+/// Starts the worker thread in `work_dir`; it runs `preload` (the commands that load `d2l`)
+/// before the first request.
 pub(crate) fn spawn(
     options: EngineOptions,
+    preload: Option<String>,
     work_dir: PathBuf,
     startup: Sender<Startup>,
     requests: Receiver<Request>,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     std::thread::Builder::new()
         .name("d2l-engine".into())
-        .spawn(move || run(options, &work_dir, startup, requests))
+        .spawn(move || run(options, preload, &work_dir, startup, requests))
 }
 
 fn run(
     options: EngineOptions,
+    preload: Option<String>,
     work_dir: &Path,
     startup: Sender<Startup>,
     requests: Receiver<Request>,
@@ -99,9 +102,8 @@ fn run(
             return;
         }
     };
-    if let Some(d2l) = &options.d2l_crate {
-        let code = preload_code(d2l, options.libtorch.as_deref());
-        let result = execute(&mut context, &code, None).map(|_| ());
+    if let Some(code) = &preload {
+        let result = execute(&mut context, code, None).map(|_| ());
         let _ = startup.send(Startup::Preloaded(result));
     } else {
         let _ = startup.send(Startup::Preloaded(Ok(())));
