@@ -45,14 +45,14 @@ fn main() -> anyhow::Result<()> {
     println!("trivial cell `1 + 1`, median of {RUNS}:");
     report("d2l-kernel engine (d2l preloaded)", ours_cells);
     report("evcxr CommandContext (no d2l)    ", theirs_cells);
-    ratios(ours_cells, theirs_cells, "ours <= 0.5 s");
+    ratios(ours_cells, theirs_cells, "ours <= 0.30 s");
     println!("fresh context, first cell:");
     report("d2l-kernel engine, warm cache, d2l loaded", ours_first);
     report("evcxr CommandContext, fresh temp dir     ", theirs_first);
-    ratios(ours_first, theirs_first, "ours <= 3 s");
+    ratios(ours_first, theirs_first, "ours <= 2.0 s");
     if let Some(first_let) = ours_let {
         println!(
-            "first `let` cell, sent right after the first cell (waits for the analysis warm-up):"
+            "first `let` cell, sent right after the first cell (waits for the analysis warm-up; target <= 1.5 s):"
         );
         report("d2l-kernel engine", first_let);
     }
