@@ -36,7 +36,7 @@ book-offline: setup
 # typst and its dependencies a second time (about 6 minutes cold).
 # Runs the whole test suite: the formatting and lint gates (rustfmt.toml; clippy with every
 # warning an error), Rust unit, integration and doc tests, the crate-vs-book check, the check
-# that vendor/evcxr is the published evcxr plus its patch file (and the unit tests of its patch 7),
+# that vendor/evcxr is the published evcxr plus its patch file (and the unit tests of its patches 7 and 8),
 # the offline book build with every
 # cell executed, then the real-client kernel tests.
 test: setup
@@ -46,7 +46,7 @@ test: setup
 	cargo test --workspace --no-fail-fast
 	cargo run -q --bin d2l-book -- build lib --check
 	scripts/check-vendored-evcxr
-	cargo test -q -p evcxr --lib module::replay
+	cargo test -q -p evcxr --lib -- module::replay rust_analyzer::tests::only_a_top_level_let
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q
 

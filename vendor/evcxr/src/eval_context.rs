@@ -874,7 +874,17 @@ impl EvalContext {
         state: &mut ContextState,
         code: CodeBlock,
     ) -> Result<(), Error> {
-        self.analyzer.set_source(code.code_string())?;
+        let source = code.code_string();
+        // d2l-rs patch 8: a cell without a top-level `let` has no variables to type, so the
+        // analyzer is not given its source: giving it loads the workspace whenever Cargo.toml
+        // changed (`cargo metadata` and reading every dependency's files, ~1.5 s for `d2l` on
+        // a new kernel's first cells). The next completion, hover or `let` cell gives it the
+        // whole source again, and loads the workspace then.
+        if !crate::rust_analyzer::RustAnalyzer::has_top_level_let(&source, "evcxr_analysis_wrapper")
+        {
+            return Ok(());
+        }
+        self.analyzer.set_source(source)?;
         for (
             variable_name,
             VariableInfo {

@@ -136,6 +136,22 @@ impl RustAnalyzer {
         Ok(())
     }
 
+    /// d2l-rs patch: whether `source` (not yet given to the analyzer) has a function named
+    /// `function_name` whose body has a top-level `let`: only then does evcxr need the analyzer
+    /// for a cell. A parse alone, without loading the workspace.
+    pub(crate) fn has_top_level_let(source: &str, function_name: &str) -> bool {
+        use ra_ap_syntax::ast::HasModuleItem;
+        use ra_ap_syntax::ast::HasName;
+        let file = ra_ap_syntax::SourceFile::parse(source, EDITION).tree();
+        file.items().any(|item| match item {
+            ast::Item::Fn(function) => {
+                function.name().is_some_and(|n| n.text() == function_name)
+                    && function.body().is_some_and(|body| has_let(&body))
+            }
+            _ => false,
+        })
+    }
+
     /// Returns top-level variable names and their types in the specified function.
     pub(crate) fn top_level_variables(&self, function_name: &str) -> HashMap<String, VariableInfo> {
         use ra_ap_syntax::ast::HasModuleItem;
@@ -164,7 +180,7 @@ impl RustAnalyzer {
                     // d2l-rs patch: a body without `let` has no variables to type, so skip the
                     // semantic scope, whose first use resolves every dependency's items (seconds
                     // for a crate like `d2l`). Trivial cells and a new kernel's first cell stay fast.
-                    if !body.statements().any(|s| matches!(s, ast::Stmt::LetStmt(_))) {
+                    if !has_let(&body) {
                         continue;
                     }
                     let module = sema
@@ -416,6 +432,12 @@ impl RustAnalyzer {
 
 /// If `pat` represents a variable that is being defined, then record it in `result` and return
 /// true.
+/// Whether a function body has a top-level `let` statement.
+fn has_let(body: &ast::BlockExpr) -> bool {
+    body.statements()
+        .any(|s| matches!(s, ast::Stmt::LetStmt(_)))
+}
+
 fn add_variable_for_pattern(
     pat: &ast::Pat,
     sema: &ra_hir::Semantics<ra_ide::RootDatabase>,
@@ -626,6 +648,15 @@ mod test {
         assert!(!var_types.contains_key("v2"));
 
         Ok(())
+    }
+
+    #[test]
+    fn only_a_top_level_let_needs_the_analyzer() {
+        let has = |code| RustAnalyzer::has_top_level_let(code, "wrapper");
+        assert!(has("fn wrapper() { let x = 1; x; }"));
+        assert!(!has("fn wrapper() { 1 + 1; }"));
+        assert!(!has("fn wrapper() { { let nested = 1; } }"));
+        assert!(!has("fn other() { let x = 1; } fn wrapper() {}"));
     }
 
     #[test]
