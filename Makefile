@@ -46,7 +46,7 @@ test: setup
 	cargo test --workspace --no-fail-fast
 	cargo run -q --bin d2l-book -- build lib --check
 	scripts/check-vendored-evcxr
-	cargo test -q -p evcxr --lib -- module::replay rust_analyzer::tests::only_a_top_level_let
+	cargo test -q -p evcxr --lib -- module::replay rust_analyzer::test::only_a_top_level_let
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q
 
