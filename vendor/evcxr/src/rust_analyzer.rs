@@ -146,7 +146,10 @@ impl RustAnalyzer {
         file.items().any(|item| match item {
             ast::Item::Fn(function) => {
                 function.name().is_some_and(|n| n.text() == function_name)
-                    && function.body().is_some_and(|body| has_let(&body))
+                    && function.body().is_some_and(|body| {
+                        body.statements()
+                            .any(|s| matches!(s, ast::Stmt::LetStmt(_)))
+                    })
             }
             _ => false,
         })
@@ -177,12 +180,6 @@ impl RustAnalyzer {
                     let Some(body) = function.body() else {
                         continue;
                     };
-                    // d2l-rs patch: a body without `let` has no variables to type, so skip the
-                    // semantic scope, whose first use resolves every dependency's items (seconds
-                    // for a crate like `d2l`). Trivial cells and a new kernel's first cell stay fast.
-                    if !has_let(&body) {
-                        continue;
-                    }
                     let module = sema
                         .scope(function.syntax())
                         .map(|scope| scope.module())
@@ -432,12 +429,6 @@ impl RustAnalyzer {
 
 /// If `pat` represents a variable that is being defined, then record it in `result` and return
 /// true.
-/// Whether a function body has a top-level `let` statement.
-fn has_let(body: &ast::BlockExpr) -> bool {
-    body.statements()
-        .any(|s| matches!(s, ast::Stmt::LetStmt(_)))
-}
-
 fn add_variable_for_pattern(
     pat: &ast::Pat,
     sema: &ra_hir::Semantics<ra_ide::RootDatabase>,
