@@ -36,9 +36,9 @@ book-offline: setup
 # typst and its dependencies a second time (about 6 minutes cold).
 # Runs the whole test suite: the formatting and lint gates (rustfmt.toml; clippy with every
 # warning an error), Rust unit, integration and doc tests, the crate-vs-book check, the check
-# that vendor/evcxr is the published evcxr plus its patch file (and the unit tests of its patches 7 and 8),
-# the offline book build with every
-# cell executed, then the real-client kernel tests.
+# that vendor/evcxr is the published evcxr plus its patch file (and the unit tests of its
+# patches 7, 8 and 9), the offline book build with every cell executed, then the real-client
+# kernel tests.
 test: setup
 	cargo fmt --all --check
 	cargo build --workspace --bins
@@ -46,7 +46,7 @@ test: setup
 	cargo test --workspace --no-fail-fast
 	cargo run -q --bin d2l-book -- build lib --check
 	scripts/check-vendored-evcxr
-	cargo test -q -p evcxr --lib -- module::replay rust_analyzer::test::only_a_top_level_let
+	cargo test -q -p evcxr --lib -- module::replay rust_analyzer::test::only_a_top_level_let rust_analyzer::test::let_names analysis_scope
 	$(MAKE) --no-print-directory book-offline
 	$(PY) -m pytest tests/python -q
 

@@ -104,16 +104,18 @@ fn run(
     };
     if let Some(code) = &preload {
         let result = execute(&mut context, code, None).map(|_| ());
+        if result.is_ok() {
+            // Its result is not needed; a failure shows again in the cell that needs it.
+            let _ = context.warm_up_analysis(ANALYSIS_WARM_UP);
+        }
         let _ = startup.send(Startup::Preloaded(result));
     } else {
         let _ = startup.send(Startup::Preloaded(Ok(())));
     }
-    let mut warm_up = AnalysisWarmUp::default();
-    while let Some(request) = warm_up.next_request(&mut context, &requests) {
+    while let Ok(request) = requests.recv() {
         match request {
             Request::Execute { code, reply, input } => {
                 let _ = reply.send(execute(&mut context, &code, Some(&input)));
-                warm_up.cell_served = true;
             }
             Request::Complete { code, pos, reply } => {
                 let result = context
@@ -137,43 +139,16 @@ fn run(
     }
 }
 
-/// Loads rust-analyzer's view of the dependencies while the kernel is idle.
+/// The `let` cell whose analysis starts with the kernel, in the background.
 ///
-/// evcxr asks rust-analyzer for the type of each new `let` variable. Its first such question
-/// resolves the items of every dependency (`d2l`, `tch`, std): several seconds. Our vendored
-/// evcxr skips the analysis for cells without `let` (vendor/evcxr/PATCHES.md), so a new kernel
-/// answers its first cell without it; this pays it after the first cell, when no request is
-/// waiting, so that a person's next `let` cell rarely waits. (In a run of all cells the next
-/// cell waits for it instead of paying it itself: the same total.)
-#[derive(Default)]
-struct AnalysisWarmUp {
-    cell_served: bool,
-    done: bool,
-}
-
-impl AnalysisWarmUp {
-    /// The next request, warming up first if the queue is empty and the time has come.
-    fn next_request(
-        &mut self,
-        context: &mut evcxr::CommandContext,
-        requests: &Receiver<Request>,
-    ) -> Option<Request> {
-        if self.cell_served && !self.done {
-            match requests.try_recv() {
-                Ok(request) => return Some(request),
-                Err(crossbeam_channel::TryRecvError::Disconnected) => return None,
-                Err(crossbeam_channel::TryRecvError::Empty) => {
-                    self.done = true;
-                    // A method completion on a new variable: type inference plus every trait
-                    // in scope, the work the first `let` cell needs. Its result is not needed.
-                    let code = "let d2l_kernel_warm_up = 1;\nd2l_kernel_warm_up.";
-                    let _ = context.completions(code, code.len());
-                }
-            }
-        }
-        requests.recv().ok()
-    }
-}
+/// evcxr asks rust-analyzer for the type of each new `let` variable. The first such question
+/// builds the name tables of the standard library and of the crates a cell can name (`d2l`,
+/// `tch`: several seconds), and the first method call on a tensor collects `tch`'s thousands of
+/// inherent methods. The vendored evcxr (patch 9 in vendor/evcxr/PATCHES.md) asks this cell's
+/// question on a thread of its own as soon as `d2l` is loaded, while the first cells (which
+/// have no `let`, or need no analysis) run; the first `let` cell waits only for what is left.
+const ANALYSIS_WARM_UP: &str =
+    "let d2l_kernel_warm_up = Tensor::zeros([1], (Kind::Float, Device::Cpu)).sum(Kind::Float);";
 
 type Created = (
     evcxr::CommandContext,

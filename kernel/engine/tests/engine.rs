@@ -208,6 +208,44 @@ fn a_reset_forgets_the_notebook_and_loads_d2l_again() {
     assert_eq!(display.text("text/plain"), Some("7"));
 }
 
+/// A `let` cell that arrives while the analysis warm-up runs (a new kernel's first seconds)
+/// runs at once, and the next cell asks for the types (vendor/evcxr/PATCHES.md, patch 9). A
+/// closure shows it: it cannot be kept, and without the deferral the cell defining it fails;
+/// with it that cell runs, and the next cell reports the closure as not kept.
+fn a_let_cell_during_the_analysis_warm_up_runs_at_once() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let d2l = fake_d2l(dir.path(), 0);
+    let options = EngineOptions {
+        d2l_crate: Some(d2l),
+        cache_root: dir.path().join("cache"),
+        libtorch: None,
+        env: Vec::new(),
+    };
+    let mut engine = Engine::new(options).expect("engine starts");
+    let (_, result) = run(
+        &mut engine,
+        "let n = LOADED * 6;\nlet add_one = |a: i32| a + 1;",
+    );
+    assert!(
+        result.is_ok(),
+        "the first `let` cell ran at once: {result:?}"
+    );
+    let (_, result) = run(&mut engine, "n");
+    let error = result.expect_err("the closure could not be kept");
+    assert!(
+        error.value.contains("`add_one`") && error.value.contains("explicit type"),
+        "{error:?}"
+    );
+    let (_, result) = run(&mut engine, "n");
+    let display = result.expect("n was kept").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("42"));
+    let (_, result) = run(&mut engine, "add_one(1)");
+    assert_eq!(
+        result.expect_err("add_one is gone").name,
+        "CompilationError"
+    );
+}
+
 /// A test of this harness: its name and the function that runs it on the shared engine.
 type NamedTest = (&'static str, fn(&mut Engine));
 
@@ -252,6 +290,10 @@ fn main() {
     if wanted("a_reset_forgets_the_notebook_and_loads_d2l_again") {
         a_reset_forgets_the_notebook_and_loads_d2l_again();
         println!("test a_reset_forgets_the_notebook_and_loads_d2l_again ... ok");
+    }
+    if wanted("a_let_cell_during_the_analysis_warm_up_runs_at_once") {
+        a_let_cell_during_the_analysis_warm_up_runs_at_once();
+        println!("test a_let_cell_during_the_analysis_warm_up_runs_at_once ... ok");
     }
     if wanted("an_interrupted_preload_is_tried_again") {
         an_interrupted_preload_is_tried_again();

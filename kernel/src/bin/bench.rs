@@ -24,6 +24,12 @@ use std::time::{Duration, Instant};
 
 const RUNS: usize = 20;
 
+/// The first `let` cell: a tensor, as a chapter's first cells make.
+const LET_CELL: &str =
+    "let bench_x = Tensor::arange(12, (Kind::Float, Device::Cpu)).reshape([3, 4]);";
+/// The cell after it, which loads the variable (so needs its type).
+const USE_CELL: &str = "bench_x.sum(Kind::Float)";
+
 fn main() -> anyhow::Result<()> {
     d2l_kernel::runtime_hook();
     let args: Vec<String> = std::env::args().collect();
@@ -50,19 +56,21 @@ fn main() -> anyhow::Result<()> {
     report("d2l-kernel engine, warm cache, d2l loaded", ours_first);
     report("evcxr CommandContext, fresh temp dir     ", theirs_first);
     ratios(ours_first, theirs_first, "ours <= 2.0 s");
-    if let Some(first_let) = ours_let {
+    if let Some(FirstLet { cell, next }) = ours_let {
+        println!("first `let` cell, sent right after the first cell (target <= 1.5 s):");
+        report("d2l-kernel engine", cell);
         println!(
-            "first `let` cell, sent right after the first cell (waits for the analysis warm-up; target <= 1.5 s):"
+            "the cell after it, which uses the variable (waits for what is left of the analysis warm-up):"
         );
-        report("d2l-kernel engine", first_let);
+        report("d2l-kernel engine", next);
     }
     println!("load average at end: {}", load_average());
     Ok(())
 }
 
 /// Runs one side in a child process; returns its first-cell cost, its median trivial cell and,
-/// for ours, its first `let` cell.
-fn run_side(side: &str) -> anyhow::Result<(Cost, Cost, Option<Cost>)> {
+/// for ours, its first `let` cell and the cell after it.
+fn run_side(side: &str) -> anyhow::Result<(Cost, Cost, Option<FirstLet>)> {
     let exe = std::env::current_exe()?;
     let output = Command::new(exe).args(["--side", side]).output()?;
     let stdout = String::from_utf8_lossy(&output.stdout);
@@ -86,11 +94,16 @@ fn run_side(side: &str) -> anyhow::Result<(Cost, Cost, Option<Cost>)> {
         wall: Duration::from_secs_f64(numbers[i]),
         cpu: Duration::from_secs_f64(numbers[i + 1]),
     };
-    Ok((cost(0), cost(2), (numbers.len() >= 6).then(|| cost(4))))
+    let lets = (numbers.len() >= 8).then(|| FirstLet {
+        cell: cost(4),
+        next: cost(6),
+    });
+    Ok((cost(0), cost(2), lets))
 }
 
 /// In a child: the first cell of a fresh context of `side`, then `RUNS` trivial cells; prints
-/// `costs <first wall> <first cpu> <median wall> <median cpu> [<let wall> <let cpu>]` in seconds.
+/// `costs <first wall> <first cpu> <median wall> <median cpu> [<let wall> <let cpu> <next wall>
+/// <next cpu>]` in seconds.
 fn measure_side(side: &str) -> anyhow::Result<()> {
     let mut first_let = None;
     let (first, cells) = match side {
@@ -106,10 +119,25 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         "ours" => {
             let (first, engine) = measure(ready_engine_timed_first_cell);
             let mut engine = engine?;
-            let (cost, result) =
-                measure(|| engine.execute("let bench_x = 1;", &mut CollectingSink::default()));
+            let (let_cost, result) =
+                measure(|| engine.execute(LET_CELL, &mut CollectingSink::default()));
             anyhow::ensure!(result.is_ok(), "the `let` cell failed: {result:?}");
-            first_let = Some(cost);
+            let mut sink = CollectingSink::default();
+            let (use_cost, result) = measure(|| engine.execute(USE_CELL, &mut sink));
+            let shown = format!(
+                "{:?} {:?} {}",
+                result.map_err(|e| anyhow::anyhow!("the cell using the variable failed: {e}"))?,
+                sink.displays,
+                sink.stdout
+            );
+            anyhow::ensure!(
+                shown.contains("66"),
+                "the cell using the variable showed {shown:?}"
+            );
+            first_let = Some(FirstLet {
+                cell: let_cost,
+                next: use_cost,
+            });
             // A preload that failed (say, a binary built in another checkout whose `d2l/` is
             // gone) leaves a kernel without d2l whose cells are 3x cheaper: refuse to measure it.
             let mut sink = CollectingSink::default();
@@ -159,11 +187,17 @@ fn measure_side(side: &str) -> anyhow::Result<()> {
         cells.wall.as_secs_f64(),
         cells.cpu.as_secs_f64()
     );
-    if let Some(cost) = first_let {
+    for cost in first_let.iter().flat_map(|l| [l.cell, l.next]) {
         line += &format!(" {} {}", cost.wall.as_secs_f64(), cost.cpu.as_secs_f64());
     }
     println!("{line}");
     Ok(())
+}
+
+/// The first `let` cell of a kernel and the cell after it, which uses its variable.
+struct FirstLet {
+    cell: Cost,
+    next: Cost,
 }
 
 /// Wall-clock and CPU time of one measured piece of work.

@@ -126,6 +126,7 @@ Panic detected. Here's some useful information if you're filing a bug report.
         use std::time::Instant;
         let mut eval_outputs = EvalOutputs::new();
         let start = Instant::now();
+        self.eval_context.resolve_deferred_variable_types()?;
         let mut state = self.eval_context.state();
         let mut non_command_code = CodeBlock::new();
         let (user_code, code_info) = CodeBlock::from_original_user_code(to_run);
@@ -235,10 +236,21 @@ Panic detected. Here's some useful information if you're filing a bug report.
             .completions(non_command_code, state, &code_info.nodes, position)
     }
 
+    /// d2l-rs patch 9: starts typing `src`'s variables on a thread of its own, as a `let`
+    /// cell would, without running it: the first `let` cell then finds the standard library
+    /// and the dependencies analysed. A later cell, completion or hover waits for it to end.
+    pub fn warm_up_analysis(&mut self, src: &str) -> Result<()> {
+        let (user_code, code_info) = CodeBlock::from_original_user_code(src);
+        let (non_command_code, state, _errors) = self.prepare_for_analysis(user_code)?;
+        self.eval_context
+            .warm_up_analysis(non_command_code, state, &code_info.nodes)
+    }
+
     fn prepare_for_analysis(
         &mut self,
         user_code: CodeBlock,
     ) -> Result<(CodeBlock, ContextState, Vec<CompilationError>)> {
+        self.eval_context.resolve_deferred_variable_types()?;
         let mut non_command_code = CodeBlock::new();
         let mut state = self.eval_context.state();
         let mut errors = Vec::new();

@@ -13,6 +13,8 @@ extern crate sig;
 mod errors;
 mod cargo_metadata;
 // d2l-rs patch 5: a cell's stdin is not the command pipe (Unix only, as d2l-rs).
+mod analysis_scope;
+mod background_analyzer;
 mod cell_stdin;
 mod child_process;
 mod code_block;

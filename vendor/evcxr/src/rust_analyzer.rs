@@ -10,7 +10,6 @@ use anyhow::Result;
 use anyhow::anyhow;
 use anyhow::bail;
 use once_cell::sync::Lazy;
-use ra_ap_base_db::SourceRoot;
 use ra_ap_hir as ra_hir;
 use ra_ap_ide as ra_ide;
 use ra_ap_ide::CompletionFieldsToResolve;
@@ -155,6 +154,48 @@ impl RustAnalyzer {
         })
     }
 
+    /// d2l-rs patch 9: the names of the variables that the top-level `let`s of
+    /// `function_name` define, with whether each is `mut`, from a parse alone: the names that
+    /// `top_level_variables` would type.
+    pub(crate) fn top_level_let_names(source: &str, function_name: &str) -> Vec<(String, bool)> {
+        use ra_ap_syntax::ast::HasModuleItem;
+        use ra_ap_syntax::ast::HasName;
+        let file = ra_ap_syntax::SourceFile::parse(source, EDITION).tree();
+        let mut names = Vec::new();
+        for item in file.items() {
+            let ast::Item::Fn(function) = item else {
+                continue;
+            };
+            if !function.name().is_some_and(|n| n.text() == function_name) {
+                continue;
+            }
+            let Some(body) = function.body() else {
+                continue;
+            };
+            for statement in body.statements() {
+                let ast::Stmt::LetStmt(let_stmt) = statement else {
+                    continue;
+                };
+                let Some(pat) = let_stmt.pat() else { continue };
+                // As `top_level_variables`: a binding, else the bindings inside the pattern.
+                let idents: Vec<ast::IdentPat> = match &pat {
+                    ast::Pat::IdentPat(ident) if ident.name().is_some() => vec![ident.clone()],
+                    _ => pat
+                        .syntax()
+                        .descendants()
+                        .filter_map(ast::IdentPat::cast)
+                        .collect(),
+                };
+                for ident in idents {
+                    if let Some(name) = ident.name() {
+                        names.push((name.text().to_string(), ident.mut_token().is_some()));
+                    }
+                }
+            }
+        }
+        names
+    }
+
     /// Returns top-level variable names and their types in the specified function.
     pub(crate) fn top_level_variables(&self, function_name: &str) -> HashMap<String, VariableInfo> {
         use ra_ap_syntax::ast::HasModuleItem;
@@ -233,8 +274,9 @@ impl RustAnalyzer {
             ..CargoConfig::default()
         };
         let workspace = ProjectWorkspace::load(manifest, &config, &|_| {})?;
-        let load = workspace
-            .to_roots()
+        // d2l-rs patch 9: only what a cell can name (crate::analysis_scope).
+        let roots = crate::analysis_scope::roots_to_load(&workspace);
+        let load = roots
             .iter()
             .map(|root| {
                 ra_vfs::loader::Entry::Directories(ra_vfs::loader::Directories {
@@ -282,13 +324,7 @@ impl RustAnalyzer {
             }
             change.change_file(file_id, new_contents);
         }
-        change.set_roots(
-            ra_vfs::file_set::FileSetConfig::default()
-                .partition(&self.vfs)
-                .into_iter()
-                .map(SourceRoot::new_local)
-                .collect(),
-        );
+        change.set_roots(crate::analysis_scope::source_roots(&roots, &self.vfs));
         let (crate_graph, _) = workspace.to_crate_graph(
             &mut |path| {
                 self.vfs
@@ -648,6 +684,26 @@ mod test {
         assert!(!has("fn wrapper() { 1 + 1; }"));
         assert!(!has("fn wrapper() { { let nested = 1; } }"));
         assert!(!has("fn other() { let x = 1; } fn wrapper() {}"));
+    }
+
+    #[test]
+    fn let_names_come_from_a_parse() {
+        let names = RustAnalyzer::top_level_let_names(
+            "fn wrapper() {\n\
+               let a = 1;\n\
+               let (mut b, Point { x: c, .. }) = f();\n\
+               let e @ Some(_) = g();\n\
+               { let inner = 2; }\n\
+             }\n\
+             fn other() { let d = 3; }",
+            "wrapper",
+        );
+        let expected = [("a", false), ("b", true), ("c", false), ("e", false)];
+        let expected: Vec<(String, bool)> = expected
+            .iter()
+            .map(|&(name, is_mut)| (name.to_owned(), is_mut))
+            .collect();
+        assert_eq!(names, expected);
     }
 
     #[test]
