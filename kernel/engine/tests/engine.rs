@@ -147,18 +147,22 @@ fn fake_d2l(dir: &std::path::Path, build_seconds: u64) -> std::path::PathBuf {
     d2l
 }
 
+/// An engine with its cache in `dir` that preloads the crate `d2l`.
+fn engine_preloading(dir: &std::path::Path, d2l: std::path::PathBuf) -> Engine {
+    let options = EngineOptions {
+        d2l_crate: Some(d2l),
+        cache_root: dir.join("cache"),
+        libtorch: None,
+        env: Vec::new(),
+    };
+    Engine::new(options).expect("engine starts")
+}
+
 /// An interrupt while the first cell waits for the preload stops that cell; the next cell
 /// loads `d2l` again instead of running without it.
 fn an_interrupted_preload_is_tried_again() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let d2l = fake_d2l(dir.path(), 8);
-    let options = EngineOptions {
-        d2l_crate: Some(d2l),
-        cache_root: dir.path().join("cache"),
-        libtorch: None,
-        env: Vec::new(),
-    };
-    let mut engine = Engine::new(options).expect("engine starts");
+    let mut engine = engine_preloading(dir.path(), fake_d2l(dir.path(), 8));
     let interrupter = engine.interrupter();
     let stopper = std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(3));
@@ -176,14 +180,7 @@ fn an_interrupted_preload_is_tried_again() {
 /// loaded again, as a new engine would.
 fn a_reset_forgets_the_notebook_and_loads_d2l_again() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let d2l = fake_d2l(dir.path(), 0);
-    let options = EngineOptions {
-        d2l_crate: Some(d2l),
-        cache_root: dir.path().join("cache"),
-        libtorch: None,
-        env: Vec::new(),
-    };
-    let mut engine = Engine::new(options).expect("engine starts");
+    let mut engine = engine_preloading(dir.path(), fake_d2l(dir.path(), 0));
     for code in [
         "let old = 1;",
         "fn helper() -> i32 { 2 }",
@@ -214,14 +211,7 @@ fn a_reset_forgets_the_notebook_and_loads_d2l_again() {
 /// with it that cell runs, and the next cell reports the closure as not kept.
 fn a_let_cell_during_the_analysis_warm_up_runs_at_once() {
     let dir = tempfile::tempdir().expect("temporary directory");
-    let d2l = fake_d2l(dir.path(), 0);
-    let options = EngineOptions {
-        d2l_crate: Some(d2l),
-        cache_root: dir.path().join("cache"),
-        libtorch: None,
-        env: Vec::new(),
-    };
-    let mut engine = Engine::new(options).expect("engine starts");
+    let mut engine = engine_preloading(dir.path(), fake_d2l(dir.path(), 0));
     let (_, result) = run(
         &mut engine,
         "let n = LOADED * 6;\nlet add_one = |a: i32| a + 1;",
@@ -244,6 +234,57 @@ fn a_let_cell_during_the_analysis_warm_up_runs_at_once() {
         result.expect_err("add_one is gone").name,
         "CompilationError"
     );
+}
+
+/// A stand-in for `d2l` whose prelude takes a trait of a crate it does not re-export, as
+/// `tch::Tensor::ones(size: impl IntList, …)` takes torch-sys's `IntList`.
+fn fake_d2l_over_a_sys_crate(dir: &std::path::Path) -> std::path::PathBuf {
+    let sys = dir.join("sys");
+    std::fs::create_dir_all(sys.join("src")).unwrap();
+    std::fs::write(
+        sys.join("Cargo.toml"),
+        "[package]\nname = \"sys\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        sys.join("src/lib.rs"),
+        "pub trait IntList { fn count(&self) -> usize; }\n\
+         impl<const N: usize> IntList for [i64; N] { fn count(&self) -> usize { N } }\n",
+    )
+    .unwrap();
+    let d2l = fake_d2l(dir, 0);
+    std::fs::write(
+        d2l.join("Cargo.toml"),
+        "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
+         [dependencies]\nsys = { path = \"../sys\" }\n",
+    )
+    .unwrap();
+    std::fs::write(
+        d2l.join("src/lib.rs"),
+        "pub mod prelude { pub fn ones(size: impl sys::IntList) -> usize { size.count() } }\n\
+         pub mod scale { pub fn use_env() {} }\n",
+    )
+    .unwrap();
+    d2l
+}
+
+/// rust-analyzer types a cell's variables with the traits of crates the cell cannot name
+/// (vendor/evcxr/PATCHES.md, patch 9): `shape` is `[i64; 3]` because `ones` wants an
+/// `IntList`, not the `[i32; 3]` of an integer literal alone.
+fn a_variable_is_typed_with_traits_of_crates_a_cell_cannot_name() {
+    let dir = tempfile::tempdir().expect("temporary directory");
+    let mut engine = engine_preloading(dir.path(), fake_d2l_over_a_sys_crate(dir.path()));
+    // The first `let` cell may not wait for the analyzer (patch 9); the next one does.
+    for code in ["let first = 1;", "first"] {
+        let (_, result) = run(&mut engine, code);
+        assert!(result.is_ok(), "{code}: {result:?}");
+    }
+    let (_, result) = run(&mut engine, "let shape = [2, 3, 4];\nones(shape)");
+    let display = result.expect("shape is typed [i64; 3]").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("3"));
+    let (_, result) = run(&mut engine, "ones(shape)");
+    let display = result.expect("shape was kept").expect("a result");
+    assert_eq!(display.text("text/plain"), Some("3"));
 }
 
 /// A test of this harness: its name and the function that runs it on the shared engine.
@@ -294,6 +335,10 @@ fn main() {
     if wanted("a_let_cell_during_the_analysis_warm_up_runs_at_once") {
         a_let_cell_during_the_analysis_warm_up_runs_at_once();
         println!("test a_let_cell_during_the_analysis_warm_up_runs_at_once ... ok");
+    }
+    if wanted("a_variable_is_typed_with_traits_of_crates_a_cell_cannot_name") {
+        a_variable_is_typed_with_traits_of_crates_a_cell_cannot_name();
+        println!("test a_variable_is_typed_with_traits_of_crates_a_cell_cannot_name ... ok");
     }
     if wanted("an_interrupted_preload_is_tried_again") {
         an_interrupted_preload_is_tried_again();

@@ -2,10 +2,10 @@
 // variables.
 //
 // evcxr asks rust-analyzer for the type of each new `let` variable, and writes that type into
-// the next cell's code. A cell can only name the crates it depends on and what they re-export,
-// so only those need loading: with every crate of the build (~190 for the book's `d2l`: TLS,
-// PNG, SVG, zip, …) the first question took ~15 s, nearly all of it building name tables of
-// crates whose types no cell can write.
+// the next cell's code. A cell can only name the crates it depends on and what they re-export;
+// the analyzer needs those, and the crates their signatures use. With every crate of the
+// build (~190 for the book's `d2l`: TLS, PNG, SVG, zip, …) the first question took ~15 s,
+// most of it building name tables of crates no cell's types come from.
 
 use ra_ap_base_db::SourceRoot;
 use ra_ap_paths::AbsPath;
@@ -28,16 +28,16 @@ use std::collections::HashSet;
 /// `core::simd`, std's backtrace code) stay out: a third of the standard library's analysis.
 const SYSROOT_CRATES: &[&str] = &["core", "alloc", "std"];
 
-/// The package roots to load: the standard library, the cell crate, its dependencies, and the
-/// crates those re-export (`pub use tch;`, `pub use d2l::*;`), transitively. Everything else
-/// stays out of the crate graph: a type that only such a crate defines cannot be written in a
-/// cell, so evcxr could not have stored a variable of it anyway.
+/// The package roots to load: the standard library, the crates a cell can name (the cell
+/// crate, its dependencies, and the crates those re-export, transitively) and their direct
+/// dependencies, whose traits and types their signatures use. Everything else stays out of
+/// the crate graph.
 pub(crate) fn roots_to_load(workspace: &ProjectWorkspace) -> Vec<PackageRoot> {
     let mut roots = workspace.to_roots();
     let ProjectWorkspaceKind::Cargo { cargo, .. } = &workspace.kind else {
         return roots;
     };
-    let nameable: HashSet<&AbsPath> = nameable_packages(cargo)
+    let to_load: HashSet<&AbsPath> = packages_to_load(cargo)
         .into_iter()
         .map(|pkg| cargo[pkg].manifest.parent())
         .collect();
@@ -50,7 +50,7 @@ pub(crate) fn roots_to_load(workspace: &ProjectWorkspace) -> Vec<PackageRoot> {
             root.include = SYSROOT_CRATES.iter().map(|name| dir.join(name)).collect();
             return true;
         }
-        nameable.contains(dir.as_path())
+        to_load.contains(dir.as_path())
     });
     roots
 }
@@ -74,6 +74,26 @@ pub(crate) fn source_roots(roots: &[PackageRoot], vfs: &ra_vfs::Vfs) -> Vec<Sour
             _ => SourceRoot::new_local(file_set),
         })
         .collect()
+}
+
+/// The crates a cell can name and their direct dependencies (not build or dev ones). The
+/// signatures of the first use the second: `tch::Tensor::ones(size: impl IntList, …)` takes
+/// torch-sys's `IntList`, which `tch` does not re-export, and without torch-sys the analyzer
+/// types `shape` in `let shape = [2, 3, 4]; Tensor::ones(shape, …)` as `[i32; 3]`.
+fn packages_to_load(cargo: &CargoWorkspace) -> HashSet<Package> {
+    let nameable = nameable_packages(cargo);
+    let mut to_load = nameable.clone();
+    for &pkg in &nameable {
+        // `DepKind` is not exported by ra_ap_project_model; an unknown kind counts as normal.
+        to_load.extend(
+            cargo[pkg]
+                .dependencies
+                .iter()
+                .filter(|dep| !matches!(format!("{:?}", dep.kind).as_str(), "Build" | "Dev"))
+                .map(|dep| dep.pkg),
+        );
+    }
+    to_load
 }
 
 /// The workspace members (the cell crate), their dependencies, and every crate re-exported by

@@ -196,6 +196,11 @@ impl RustAnalyzer {
         names
     }
 
+    /// d2l-rs patch 9: the analysis database, for `background_analyzer`'s priming threads.
+    pub(crate) fn database(&self) -> &ra_ide::RootDatabase {
+        self.analysis_host.raw_database()
+    }
+
     /// Returns top-level variable names and their types in the specified function.
     pub(crate) fn top_level_variables(&self, function_name: &str) -> HashMap<String, VariableInfo> {
         use ra_ap_syntax::ast::HasModuleItem;
