@@ -56,9 +56,9 @@ pub(crate) fn roots_to_load(workspace: &ProjectWorkspace) -> Vec<PackageRoot> {
 }
 
 /// One source root per package root, in the order of `roots`, plus one for files outside them
-/// (as rust-analyzer's own `load_cargo` does). Library roots change only when `Cargo.toml`
-/// does, so the analysis marks what it derives from them as durable: a new cell's source
-/// then no longer revalidates the standard library's and `d2l`'s name tables.
+/// (as rust-analyzer's own `load_cargo` does). Library roots (the standard library and
+/// registry crates, not path dependencies) do not change, so the analysis marks what it derives
+/// from them as durable: a new cell's source no longer revalidates their name tables.
 pub(crate) fn source_roots(roots: &[PackageRoot], vfs: &ra_vfs::Vfs) -> Vec<SourceRoot> {
     let mut builder = ra_vfs::file_set::FileSetConfig::builder();
     for root in roots {
