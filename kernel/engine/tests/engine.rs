@@ -129,21 +129,32 @@ fn a_cell_reading_stdin_gets_end_of_file(engine: &mut Engine) {
     );
 }
 
+/// Writes the crate `dir/name` with these `[dependencies]` lines and this `src/lib.rs`.
+fn write_crate(
+    dir: &std::path::Path,
+    name: &str,
+    dependencies: &str,
+    lib_rs: &str,
+) -> std::path::PathBuf {
+    let root = dir.join(name);
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    let manifest = format!(
+        "[package]\nname = \"{name}\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n[dependencies]\n{dependencies}"
+    );
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    std::fs::write(root.join("src/lib.rs"), lib_rs).unwrap();
+    root
+}
+
 /// A stand-in for `d2l` whose build takes seconds, so that an interrupt can hit the preload.
 fn fake_d2l(dir: &std::path::Path, build_seconds: u64) -> std::path::PathBuf {
-    let d2l = dir.join("d2l");
-    std::fs::create_dir_all(d2l.join("src")).unwrap();
-    std::fs::write(
-        d2l.join("Cargo.toml"),
-        "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(d2l.join("build.rs"), format!("fn main() {{ std::thread::sleep(std::time::Duration::from_secs({build_seconds})); }}\n")).unwrap();
-    std::fs::write(
-        d2l.join("src/lib.rs"),
+    let d2l = write_crate(
+        dir,
+        "d2l",
+        "",
         "pub mod prelude { pub const LOADED: i32 = 7; }\npub mod scale { pub fn use_env() {} }\n",
-    )
-    .unwrap();
+    );
+    std::fs::write(d2l.join("build.rs"), format!("fn main() {{ std::thread::sleep(std::time::Duration::from_secs({build_seconds})); }}\n")).unwrap();
     d2l
 }
 
@@ -239,33 +250,20 @@ fn a_let_cell_during_the_analysis_warm_up_runs_at_once() {
 /// A stand-in for `d2l` whose prelude takes a trait of a crate it does not re-export, as
 /// `tch::Tensor::ones(size: impl IntList, …)` takes torch-sys's `IntList`.
 fn fake_d2l_over_a_sys_crate(dir: &std::path::Path) -> std::path::PathBuf {
-    let sys = dir.join("sys");
-    std::fs::create_dir_all(sys.join("src")).unwrap();
-    std::fs::write(
-        sys.join("Cargo.toml"),
-        "[package]\nname = \"sys\"\nversion = \"0.1.0\"\nedition = \"2021\"\n",
-    )
-    .unwrap();
-    std::fs::write(
-        sys.join("src/lib.rs"),
+    write_crate(
+        dir,
+        "sys",
+        "",
         "pub trait IntList { fn count(&self) -> usize; }\n\
          impl<const N: usize> IntList for [i64; N] { fn count(&self) -> usize { N } }\n",
-    )
-    .unwrap();
-    let d2l = fake_d2l(dir, 0);
-    std::fs::write(
-        d2l.join("Cargo.toml"),
-        "[package]\nname = \"d2l\"\nversion = \"0.1.0\"\nedition = \"2021\"\n\n\
-         [dependencies]\nsys = { path = \"../sys\" }\n",
-    )
-    .unwrap();
-    std::fs::write(
-        d2l.join("src/lib.rs"),
+    );
+    write_crate(
+        dir,
+        "d2l",
+        "sys = { path = \"../sys\" }\n",
         "pub mod prelude { pub fn ones(size: impl sys::IntList) -> usize { size.count() } }\n\
          pub mod scale { pub fn use_env() {} }\n",
     )
-    .unwrap();
-    d2l
 }
 
 /// rust-analyzer types a cell's variables with the traits of crates the cell cannot name
