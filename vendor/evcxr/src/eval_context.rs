@@ -45,10 +45,10 @@ use std::process::Command;
 use std::sync::Arc;
 use std::sync::Mutex;
 use std::time::Duration;
+use std::time::Instant;
 
 // d2l-rs patch 9.
 mod deferred_types;
-use std::time::Instant;
 
 pub struct EvalContext {
     // Order is important here. We need to drop child_process before _tmpdir,

@@ -139,57 +139,31 @@ impl RustAnalyzer {
     /// `function_name` whose body has a top-level `let`: only then does evcxr need the analyzer
     /// for a cell. A parse alone, without loading the workspace.
     pub(crate) fn has_top_level_let(source: &str, function_name: &str) -> bool {
-        use ra_ap_syntax::ast::HasModuleItem;
-        use ra_ap_syntax::ast::HasName;
-        let file = ra_ap_syntax::SourceFile::parse(source, EDITION).tree();
-        file.items().any(|item| match item {
-            ast::Item::Fn(function) => {
-                function.name().is_some_and(|n| n.text() == function_name)
-                    && function.body().is_some_and(|body| {
-                        body.statements()
-                            .any(|s| matches!(s, ast::Stmt::LetStmt(_)))
-                    })
-            }
-            _ => false,
-        })
+        !top_level_lets(source, function_name).is_empty()
     }
 
     /// d2l-rs patch 9: the names of the variables that the top-level `let`s of
     /// `function_name` define, with whether each is `mut`, from a parse alone: the names that
     /// `top_level_variables` would type.
     pub(crate) fn top_level_let_names(source: &str, function_name: &str) -> Vec<(String, bool)> {
-        use ra_ap_syntax::ast::HasModuleItem;
         use ra_ap_syntax::ast::HasName;
-        let file = ra_ap_syntax::SourceFile::parse(source, EDITION).tree();
         let mut names = Vec::new();
-        for item in file.items() {
-            let ast::Item::Fn(function) = item else {
-                continue;
+        for pat in top_level_lets(source, function_name)
+            .iter()
+            .filter_map(|let_stmt| let_stmt.pat())
+        {
+            // As `top_level_variables`: a binding, else the bindings inside the pattern.
+            let idents: Vec<ast::IdentPat> = match &pat {
+                ast::Pat::IdentPat(ident) if ident.name().is_some() => vec![ident.clone()],
+                _ => pat
+                    .syntax()
+                    .descendants()
+                    .filter_map(ast::IdentPat::cast)
+                    .collect(),
             };
-            if !function.name().is_some_and(|n| n.text() == function_name) {
-                continue;
-            }
-            let Some(body) = function.body() else {
-                continue;
-            };
-            for statement in body.statements() {
-                let ast::Stmt::LetStmt(let_stmt) = statement else {
-                    continue;
-                };
-                let Some(pat) = let_stmt.pat() else { continue };
-                // As `top_level_variables`: a binding, else the bindings inside the pattern.
-                let idents: Vec<ast::IdentPat> = match &pat {
-                    ast::Pat::IdentPat(ident) if ident.name().is_some() => vec![ident.clone()],
-                    _ => pat
-                        .syntax()
-                        .descendants()
-                        .filter_map(ast::IdentPat::cast)
-                        .collect(),
-                };
-                for ident in idents {
-                    if let Some(name) = ident.name() {
-                        names.push((name.text().to_string(), ident.mut_token().is_some()));
-                    }
+            for ident in idents {
+                if let Some(name) = ident.name() {
+                    names.push((name.text().to_string(), ident.mut_token().is_some()));
                 }
             }
         }
@@ -466,6 +440,27 @@ impl RustAnalyzer {
             _ => bail!("hover fail"),
         }
     }
+}
+
+/// d2l-rs patches 8 and 9: the top-level `let` statements of the function `function_name` in
+/// `source`, from a parse alone.
+fn top_level_lets(source: &str, function_name: &str) -> Vec<ast::LetStmt> {
+    use ra_ap_syntax::ast::HasModuleItem;
+    use ra_ap_syntax::ast::HasName;
+    let file = ra_ap_syntax::SourceFile::parse(source, EDITION).tree();
+    file.items()
+        .filter_map(|item| match item {
+            ast::Item::Fn(function) => Some(function),
+            _ => None,
+        })
+        .filter(|function| function.name().is_some_and(|n| n.text() == function_name))
+        .filter_map(|function| function.body())
+        .flat_map(|body| body.statements().collect::<Vec<_>>())
+        .filter_map(|statement| match statement {
+            ast::Stmt::LetStmt(let_stmt) => Some(let_stmt),
+            _ => None,
+        })
+        .collect()
 }
 
 /// If `pat` represents a variable that is being defined, then record it in `result` and return
