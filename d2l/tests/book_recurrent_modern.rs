@@ -171,9 +171,12 @@ fn seq2seq_learns_the_generated_pairs() {
         .map(|h| h.val_metric("loss").unwrap())
         .collect();
     eprintln!("validation loss by epoch: {losses:.3?}");
-    // Measured with seed 0: 2.95 after the first epoch, 0.71 after 15.
-    assert!(losses[0] > 2.0, "{losses:?}");
-    assert!(*losses.last().unwrap() < 1.0, "{losses:?}");
+    // Tests beside this one draw from the same libtorch generator, so the seed does not fix the
+    // run. Over seeds 0-9 alone: 3.22-3.31 after the first epoch, 0.81-0.99 after 15, a ratio of
+    // 0.25-0.30; a model that does not learn stays near ln(vocabulary size).
+    let (first, last) = (losses[0], *losses.last().unwrap());
+    assert!(first > 2.0, "{losses:?}");
+    assert!(last < 0.4 * first, "{losses:?}");
 }
 
 /// Running a layer over a whole sequence equals running it over two halves, the second one
