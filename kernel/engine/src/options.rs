@@ -107,6 +107,35 @@ fn main() {
 }
 "#;
 
+/// The folder, inside an evcxr work directory, of the stand-ins for libtorch's libraries.
+pub const LINK_STUBS_DIR: &str = "link-stubs";
+
+/// Writes into `work_dir` an empty linker script for each shared library `lib*.so` of
+/// `libtorch/lib`, under the same name, and returns their folder: the vendored evcxr links
+/// replayed cells against these (patch 10 in vendor/evcxr/PATCHES.md).
+///
+/// Why: rustc hands the link of every cell all the native libraries of the crates inside the
+/// `d2l-dylib` dylib, libtorch's among them. The linker reads the symbol tables of those ~0.9 GB
+/// of shared objects and then drops them (`--as-needed`: a cell calls `d2l`, `tch` and the C
+/// wrappers that the dylib exports, never libtorch itself): 0.04 s of a trivial cell's 0.07 s
+/// link. The dylib already depends on the libraries a cell could reach.
+pub fn write_link_stubs(work_dir: &Path, libtorch: &Path) -> std::io::Result<PathBuf> {
+    let dir = work_dir.join(LINK_STUBS_DIR);
+    std::fs::create_dir_all(&dir)?;
+    let stub = "/* Written by the d2l-rs kernel: an empty stand-in for this libtorch library. */\n";
+    for entry in std::fs::read_dir(libtorch.join("lib"))? {
+        let name = entry?.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("lib") && name.ends_with(".so") {
+            let path = dir.join(&*name);
+            if std::fs::read_to_string(&path).ok().as_deref() != Some(stub) {
+                std::fs::write(&path, stub)?;
+            }
+        }
+    }
+    Ok(dir)
+}
+
 /// `path` as the inside of a TOML basic string (`\\` and `"` escaped).
 fn toml_string(path: &Path) -> String {
     path.display()
@@ -168,6 +197,28 @@ mod tests {
         )));
         assert!(code.contains("use d2l::prelude::*;\n"));
         assert!(code.ends_with("use d2l::prelude::*;\nd2l::scale::use_env();\n"));
+    }
+
+    #[test]
+    fn link_stubs_stand_in_for_libtorchs_shared_libraries_only() {
+        let work = tempfile::tempdir().unwrap();
+        let libtorch = tempfile::tempdir().unwrap();
+        std::fs::create_dir(libtorch.path().join("lib")).unwrap();
+        for name in ["libtorch_cpu.so", "libc10.so", "libgomp.so.1", "README"] {
+            std::fs::write(libtorch.path().join("lib").join(name), "ELF").unwrap();
+        }
+        let dir = write_link_stubs(work.path(), libtorch.path()).unwrap();
+        let mut names: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["libc10.so", "libtorch_cpu.so"]);
+        let stub = std::fs::read_to_string(dir.join("libc10.so")).unwrap();
+        assert!(
+            stub.starts_with("/*") && stub.trim_end().ends_with("*/"),
+            "{stub}"
+        );
     }
 
     #[test]

@@ -105,6 +105,7 @@ fn run(
     if let Some(code) = &preload {
         let result = execute(&mut context, code, None).map(|_| ());
         if result.is_ok() {
+            link_replayed_cells_against_stubs(&mut context, &options, work_dir);
             // Its result is not needed; a failure shows again in the cell that needs it.
             let _ = context.warm_up_analysis(ANALYSIS_WARM_UP);
         }
@@ -136,6 +137,23 @@ fn run(
                 let _ = reply.send(result);
             }
         }
+    }
+}
+
+/// Once `d2l-dylib` is loaded, later cells link against stand-ins for libtorch's libraries
+/// ([`write_link_stubs`](super::options::write_link_stubs)). Without the stand-ins a link only
+/// takes longer, so a failure to write them is not reported.
+fn link_replayed_cells_against_stubs(
+    context: &mut evcxr::CommandContext,
+    options: &EngineOptions,
+    work_dir: &Path,
+) {
+    let Some(libtorch) = options.libtorch.as_deref() else {
+        return;
+    };
+    if cfg!(target_os = "linux") && options.d2l_crate.is_some() {
+        let stubs = super::options::write_link_stubs(work_dir, libtorch).ok();
+        context.set_replay_link_stubs(stubs);
     }
 }
 

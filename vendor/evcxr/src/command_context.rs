@@ -236,6 +236,11 @@ Panic detected. Here's some useful information if you're filing a bug report.
             .completions(non_command_code, state, &code_info.nodes, position)
     }
 
+    /// d2l-rs patch 10: see `EvalContext::set_replay_link_stubs`.
+    pub fn set_replay_link_stubs(&mut self, dir: Option<std::path::PathBuf>) {
+        self.eval_context.set_replay_link_stubs(dir);
+    }
+
     /// d2l-rs patch 9: starts typing `src`'s variables on a thread of its own, as a `let`
     /// cell would, without running it: the first `let` cell then finds the standard library
     /// and the dependencies analysed. A later cell, completion or hover waits for it to end.

@@ -735,6 +735,20 @@ impl EvalContext {
         self.forward_content_blocks = forward;
     }
 
+    /// d2l-rs patch 10: a folder in which a replayed cell build (patch 7) looks for native
+    /// libraries before anywhere else. A cell linked against a large Rust dylib is also handed
+    /// every native library of the crates inside it (libtorch's are ~0.9 GB of shared objects
+    /// whose symbol tables the linker reads, though `--as-needed` drops them). Empty linker
+    /// scripts of the same names in this folder stand in for libraries that the dylib already
+    /// loads, and the cell's own undefined symbols resolve through the dylib's dependencies when
+    /// it is loaded. Builds through cargo are not affected, and the stubs apply only while the
+    /// cell crate's `Cargo.toml` is the one of this call (after a `:dep`, the new crate may
+    /// need the real libraries).
+    pub fn set_replay_link_stubs(&mut self, dir: Option<PathBuf>) {
+        let crate_dir = self.committed_state.config.crate_dir().to_owned();
+        self.module.set_replay_link_stubs(dir, &crate_dir);
+    }
+
     pub fn process_handle(&self) -> Arc<Mutex<std::process::Child>> {
         self.child_process.process_handle()
     }

@@ -126,6 +126,8 @@ pub(crate) struct Module {
     last_allow_static: Option<bool>,
     // d2l-rs patch 7: the cell crate's rustc command from the last cargo build.
     replay: Option<replay::Replay>,
+    // d2l-rs patch 10: where replayed builds look for native libraries first.
+    replay_link_stubs: Option<replay::LinkStubs>,
 }
 
 const CRATE_NAME: &str = "ctx";
@@ -136,7 +138,13 @@ impl Module {
             build_num: 0,
             last_allow_static: None,
             replay: None,
+            replay_link_stubs: None,
         })
+    }
+
+    /// d2l-rs patch 10: see `EvalContext::set_replay_link_stubs`.
+    pub(crate) fn set_replay_link_stubs(&mut self, dir: Option<PathBuf>, crate_dir: &Path) {
+        self.replay_link_stubs = dir.map(|dir| replay::LinkStubs::new(dir, crate_dir));
     }
 
     // Writes Cargo.toml. Should be called before compile.
@@ -209,7 +217,8 @@ impl Module {
             .flatten();
         let so_file = match (&self.replay, key) {
             (Some(replay), Some(key)) if replay.is_valid(key) => {
-                let output = replay.run()?;
+                let stubs = self.replay_link_stubs.as_ref();
+                let output = replay.run(stubs.and_then(|s| s.for_crate(config.crate_dir())))?;
                 check_cargo_output(output, code_block)?;
                 replay.so_path().to_owned()
             }

@@ -7,6 +7,9 @@
 // changed: the cargo command (its arguments and environment), the crate's `Cargo.toml` and
 // `.cargo/config.toml`, and the files of every path dependency (their names, sizes and
 // modification times). Anything else falls back to cargo, which captures the command again.
+//
+// d2l-rs patch 10: a replayed command may search a folder of stand-ins for native libraries
+// first (`LinkStubs`, `EvalContext::set_replay_link_stubs`).
 
 use anyhow::Result;
 use anyhow::anyhow;
@@ -83,7 +86,8 @@ impl Replay {
             .iter()
             .position(|arg| arg == "--out-dir")
             .and_then(|i| args.get(i + 1))?;
-        let so_path = Path::new(out_dir).join(super::shared_object_name_from_crate_name(crate_name));
+        let so_path =
+            Path::new(out_dir).join(super::shared_object_name_from_crate_name(crate_name));
         let sources = path_dependencies(cargo_stdout, crate_dir);
         let stamp = stamp(&sources);
         Some(Replay {
@@ -104,20 +108,57 @@ impl Replay {
     }
 
     /// Runs rustc as cargo did; its JSON diagnostics come on stderr, as evcxr's error parser
-    /// reads them from cargo.
-    pub(crate) fn run(&self) -> Result<std::process::Output> {
-        Command::new(&self.program)
-            .args(&self.args)
-            .envs(self.envs.iter().map(|(k, v)| (k, v)))
-            .current_dir(&self.cwd)
+    /// reads them from cargo. With `link_stubs` (d2l-rs patch 10), the linker looks for native
+    /// libraries in that folder before the folders cargo named.
+    pub(crate) fn run(&self, link_stubs: Option<&Path>) -> Result<std::process::Output> {
+        self.command(link_stubs)
             .output()
             .map_err(|error| anyhow!("Error running rustc: {error}"))
+    }
+
+    fn command(&self, link_stubs: Option<&Path>) -> Command {
+        let mut command = Command::new(&self.program);
+        if let Some(dir) = link_stubs {
+            // rustc hands the linker its search folders in the order given, so this one wins.
+            let mut search = OsString::from("native=");
+            search.push(dir);
+            command.arg("-L").arg(search);
+        }
+        command
+            .args(&self.args)
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
+            .current_dir(&self.cwd);
+        command
     }
 
     /// The shared object that a successful run writes.
     pub(crate) fn so_path(&self) -> &Path {
         &self.so_path
     }
+}
+
+/// d2l-rs patch 10: a folder of stand-ins for native libraries, for the cell crate's
+/// dependencies as they were when it was set.
+pub(crate) struct LinkStubs {
+    dir: PathBuf,
+    manifest: Vec<u8>,
+}
+
+impl LinkStubs {
+    pub(crate) fn new(dir: PathBuf, crate_dir: &Path) -> LinkStubs {
+        let manifest = read_manifest(crate_dir);
+        LinkStubs { dir, manifest }
+    }
+
+    /// The folder, while the crate's `Cargo.toml` is unchanged: a crate added later (`:dep`)
+    /// may itself need the libraries that the stubs stand in for.
+    pub(crate) fn for_crate(&self, crate_dir: &Path) -> Option<&Path> {
+        (read_manifest(crate_dir) == self.manifest).then_some(self.dir.as_path())
+    }
+}
+
+fn read_manifest(crate_dir: &Path) -> Vec<u8> {
+    std::fs::read(crate_dir.join("Cargo.toml")).unwrap_or_default()
 }
 
 /// `NAME=value` as cargo writes an environment variable before the command.
@@ -205,7 +246,10 @@ mod tests {
         assert_eq!(replay.program, "/bin/rustc");
         assert_eq!(
             replay.envs,
-            [("CARGO".into(), "/bin/cargo".into()), ("CARGO_PKG_NAME".into(), "ctx".into())]
+            [
+                ("CARGO".into(), "/bin/cargo".into()),
+                ("CARGO_PKG_NAME".into(), "ctx".into())
+            ]
         );
         assert!(replay.args.contains(&OsString::from("link-arg=x y")));
         assert_eq!(replay.so_path(), Path::new("/t/a b/deps/libctx.so"));
@@ -214,6 +258,39 @@ mod tests {
         assert!(!replay.is_valid(8), "another cargo command or Cargo.toml");
         std::fs::write(dep.join("src/lib.rs"), "pub fn f() { let _ = 1; }").unwrap();
         assert!(!replay.is_valid(7), "a path dependency changed");
+    }
+
+    #[test]
+    fn link_stubs_are_searched_before_cargos_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let stderr =
+            "     Running `/bin/rustc --crate-name ctx src/lib.rs --out-dir /t -L native=/lib`\n";
+        let replay = Replay::capture(1, "ctx", dir.path(), b"", stderr.as_bytes()).unwrap();
+        let args = |stubs: Option<&Path>| -> Vec<OsString> {
+            replay
+                .command(stubs)
+                .get_args()
+                .map(OsString::from)
+                .collect()
+        };
+        assert_eq!(args(None)[..2], ["--crate-name", "ctx"]);
+        let with_stubs = args(Some(Path::new("/stubs")));
+        assert_eq!(with_stubs[..2], ["-L", "native=/stubs"]);
+        assert_eq!(with_stubs[2..], args(None)[..]);
+    }
+
+    #[test]
+    fn link_stubs_hold_while_the_manifest_is_unchanged() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("Cargo.toml"), "[dependencies]\nd2l = 1\n").unwrap();
+        let stubs = LinkStubs::new(PathBuf::from("/stubs"), dir.path());
+        assert_eq!(stubs.for_crate(dir.path()), Some(Path::new("/stubs")));
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[dependencies]\nd2l = 1\ntch = 1\n",
+        )
+        .unwrap();
+        assert_eq!(stubs.for_crate(dir.path()), None);
     }
 
     #[test]
