@@ -37,7 +37,7 @@ book-offline: setup
 # Runs the whole test suite: the formatting and lint gates (rustfmt.toml; clippy with every
 # warning an error), Rust unit, integration and doc tests, the crate-vs-book check, the check
 # that vendor/evcxr is the published evcxr plus its patch file (and the unit tests of its
-# patches 7, 8 and 9), the offline book build with every cell executed, then the real-client
+# patches 7 to 10), the offline book build with every cell executed, then the real-client
 # kernel tests.
 test: setup
 	cargo fmt --all --check
