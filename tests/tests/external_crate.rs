@@ -48,6 +48,21 @@ fn profiles(manifest: &str) -> String {
     }
 }
 
+/// Variables cargo sets for a test binary (this package's manifest dir, name, version, …), which
+/// a user's shell does not have. Build scripts watch some of them (ring's watches
+/// `CARGO_MANIFEST_DIR`), so passing them on rebuilt ring, rustls, ureq and `d2l` in the shared
+/// target dir here, and once more in the workspace's next build.
+fn set_by_cargo_for_this_test(name: &str) -> bool {
+    const PREFIXES: [&str; 3] = ["CARGO_PKG_", "CARGO_BIN_EXE_", "CARGO_MANIFEST_"];
+    const NAMES: [&str; 4] = [
+        "CARGO_CRATE_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    PREFIXES.iter().any(|prefix| name.starts_with(prefix)) || NAMES.contains(&name)
+}
+
 #[test]
 fn a_crate_outside_the_workspace_trains_linear_regression_with_d2l() {
     let root = workspace_root();
@@ -74,13 +89,18 @@ fn a_crate_outside_the_workspace_trains_linear_regression_with_d2l() {
     std::fs::copy(root.join("Cargo.lock"), krate.join("Cargo.lock")).unwrap();
 
     // D2L_SCALE is set, as in CI: a program that did not opt in must still train all 3 epochs.
-    let out = Command::new(env!("CARGO"))
+    let mut cargo = Command::new(env!("CARGO"));
+    cargo
         .args(["run", "--quiet", "--offline"])
         .current_dir(&krate)
         .env("D2L_SCALE", "0.1")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .expect("cargo runs");
+        .env_remove("CARGO_TARGET_DIR");
+    for (name, _) in std::env::vars_os() {
+        if set_by_cargo_for_this_test(&name.to_string_lossy()) {
+            cargo.env_remove(name);
+        }
+    }
+    let out = cargo.output().expect("cargo runs");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(
