@@ -301,10 +301,13 @@ impl FloorSummary {
 
 impl fmt::Display for FloorSummary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let (target, verdict) = match self.target {
-            Some(limit) if self.overhead() <= limit => (format!("≤{:.1}%", 100.0 * limit), "met"),
-            Some(limit) => (format!("≤{:.1}%", 100.0 * limit), "MISSED"),
-            None => ("none".to_string(), ""),
+        let target = self.target.map_or("none".to_string(), |limit| {
+            format!("≤{:.1}%", 100.0 * limit)
+        });
+        let verdict = match self.target {
+            Some(limit) if self.overhead() <= limit => "met",
+            Some(_) => "MISSED",
+            None => "",
         };
         write!(
             f,
